@@ -1,0 +1,325 @@
+"""Sheet 2 — Backpropagation: the checks.
+
+Points follow the sheet: 20 / 30 / 20 / 30. The drawing parts of the sheet are
+graded through the functions that encode the same answer (the network's
+parameters, the decision boundary).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exercises.common import mistakes
+from exercises.sheet2_mistakes import MISTAKES
+from grader.comparison import AllClose, Custom, Labels, Unusable, shape_str, short, to_array
+from grader.spec import Case, Check, Exercise, Sheet
+from reference import sheet2 as ref
+
+# Exercise 1 -------------------------------------------------------------------
+
+GRID_N = 61
+GRID_AXIS = np.linspace(-3.05, 3.05, GRID_N)  # no grid point lies on y = 0
+
+
+def _grid() -> np.ndarray:
+    x1, x2 = np.meshgrid(GRID_AXIS, GRID_AXIS[::-1])
+    return np.column_stack([x1.ravel(), x2.ravel()])
+
+
+def _boundary_points(rng: np.random.Generator) -> list[Case]:
+    """Points within 1e-3 of each boundary ray, on both sides."""
+    n = 40
+    along = rng.uniform(1.0005, 6.0, n)
+    gap = rng.uniform(1e-6, 1e-3, n)
+    side = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    rays = [
+        np.column_stack([-1.0 + side * gap, along]),  # x1 = −1, x2 ≥ 1
+        np.column_stack([-along, 1.0 + side * gap]),  # x2 = 1, x1 ≤ −1
+        np.column_stack([along, -1.0 + side * gap]),  # mirror images
+        np.column_stack([1.0 + side * gap, -along]),
+    ]
+    return [Case(label="points within 1e-3 of the boundary", args=(np.vstack(rays),))]
+
+
+def _far_points(rng: np.random.Generator) -> list[Case]:
+    radius = 10.0 ** rng.uniform(1, 4, 200)
+    angle = rng.uniform(0, 2 * np.pi, 200)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    X = X[np.abs(ref.network_output(X)) > 1e-6]
+    return [Case(label="points far from the origin", args=(X,))]
+
+
+def _draw_disagreement(expected: Any, got: Any) -> str | None:
+    """The plane with the truth's classes and, in red, where the student differs."""
+    try:
+        have = to_array(got).reshape(GRID_N, GRID_N)
+    except (Unusable, ValueError):
+        return None
+    want = np.asarray(expected).reshape(GRID_N, GRID_N)
+    lines = []
+    for r in range(0, GRID_N, 2):
+        row = []
+        for c in range(GRID_N):
+            if have[r, c] == want[r, c]:
+                row.append("\x1b[2m" + ("1" if want[r, c] == 1 else "·") + "\x1b[0m")
+            else:
+                row.append("\x1b[1;31m" + ("✗") + "\x1b[0m")
+        lines.append("".join(row))
+    lines.append(
+        "x1 from −3 (left) to 3 (right), x2 from 3 (top) to −3 (bottom); "
+        "1 = class 1, · = class 2, \x1b[1;31m✗\x1b[0m = your class differs"
+    )
+    return "\n".join(lines)
+
+
+def _judge_network(expected: dict, got: Any, public: bool) -> str | None:
+    """The parameters are right when the network they define computes Eq. (1)."""
+    if not isinstance(got, dict):
+        return "should return a dict with keys W1, b1, w2, b2"
+    want_shapes = {"W1": (3, 2), "b1": (3,), "w2": (3,), "b2": ()}
+    params = {}
+    for key, shape in want_shapes.items():
+        if key not in got:
+            return f"the dict lacks the key {key!r}"
+        a = to_array(got[key])
+        if shape == () and a.size == 1:
+            a = a.reshape(())
+        if a.shape != shape:
+            return f"{key} has shape {shape_str(a.shape)}, expected {shape_str(shape)}"
+        params[key] = a
+    X, y = expected["X"], expected["y"]
+    out = params["b2"] + np.maximum(X @ params["W1"].T + params["b1"], 0.0) @ params["w2"]
+    bad = ~np.isclose(out, y, rtol=1e-6, atol=1e-8)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    at = f"x = ({X[i, 0]:g}, {X[i, 1]:g})"
+    return (
+        f"as a network, your parameters give y = {short(float(out[i]))} at {at}, "
+        f"but Eq. (1) gives {short(float(y[i]))} ({int(bad.sum())} of {len(y)} points differ)"
+    )
+
+
+def _network_truth() -> dict:
+    rng = np.random.default_rng(2)
+    X = np.vstack([_grid()[::7], rng.normal(0, 3, (200, 2)), [[1, -2], [-2, 1], [2, 3]]])
+    return {"X": X, "y": ref.network_output(X)}
+
+
+ex1 = Exercise(
+    id="1",
+    title="Drawing and simulating a neural network",
+    points=20,
+    checks=[
+        Check(
+            name="as_function",
+            function="network_params",
+            points=8,
+            description="the network computes y = 1 − ρ(x1) − ρ(x2) + ρ(x1 + x2) everywhere "
+            "(any order of the hidden neurons)",
+            cases=[Case(label="")],
+            expect=_network_truth,
+            compare=Custom(name="network as a function", fn=_judge_network),
+            mistakes=mistakes(MISTAKES, "network_params"),
+        ),
+        Check(
+            name="grid",
+            function="predict_class",
+            points=4,
+            description="classes on a 61×61 grid over [−3, 3]²",
+            cases=[Case(label="61×61 grid over [−3, 3]²", args=(_grid(),))],
+            compare=Labels(figure=_draw_disagreement),
+            mistakes=mistakes(MISTAKES, "predict_class"),
+        ),
+        Check(
+            name="boundary",
+            function="predict_class",
+            points=5,
+            hidden=True,
+            description="points within 1e-3 of the decision boundary, on both sides",
+            generate=_boundary_points,
+            compare=Labels(),
+            mistakes=mistakes(MISTAKES, "predict_class"),
+        ),
+        Check(
+            name="far",
+            function="predict_class",
+            points=3,
+            hidden=True,
+            description="points far from the origin (|x| up to 1e4)",
+            generate=_far_points,
+            compare=Labels(),
+            mistakes=mistakes(MISTAKES, "predict_class"),
+        ),
+    ],
+)
+
+# Exercise 2 -------------------------------------------------------------------
+
+
+def _pair(y: list[float], t: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array(y, dtype=np.float64), np.array(t, dtype=np.float64)
+
+
+LOGCOSH_SMALL = Case(label="y = [0, 0.5, −1, 2, 3.5], t = [0, 1, 1, −1, 0.25]",
+                     args=_pair([0, 0.5, -1, 2, 3.5], [0, 1, 1, -1, 0.25]))
+LOGCOSH_LARGE = Case(
+    label="|y − t| from 100 to 1e4",
+    args=_pair([100.0, -750.0, 1000.0, 5000.0, -1e4, 0.0], [0.0, 0.0, -1.0, 0.5, 0.0, 1e4]),
+)
+
+
+def _random_pairs(rng: np.random.Generator, scale: float = 5.0) -> list[Case]:
+    cases = []
+    for shape in [(7,), (3, 4), ()]:
+        y = rng.normal(0, scale, shape)
+        t = rng.normal(0, scale, shape)
+        cases.append(Case(label=f"random arrays of shape {shape_str(shape)}",
+                          args=(np.asarray(y), np.asarray(t))))
+    return cases
+
+
+def _random_wide_pairs(rng: np.random.Generator) -> list[Case]:
+    z = 10.0 ** rng.uniform(-8, 4, 50) * np.where(rng.random(50) < 0.5, -1, 1)
+    t = rng.normal(0, 2, 50)
+    return [Case(label="|y − t| from 1e-8 to 1e4", args=(t + z, t))]
+
+
+def _dataset(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d in [(5, 3), (20, 1), (1, 4)]:
+        X = rng.normal(0, 1.5, (n, d))
+        cases.append(Case(label=f"N = {n}, d = {d}",
+                          args=(X, rng.normal(0, 1, d), rng.normal(0, 2, n))))
+    return cases
+
+
+DATASET_SHEET = Case(
+    label="X = [[1, 2], [0, −1], [3, 0.5]], w = [0.5, −0.25], t = [1, 0, 2]",
+    args=(np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]), np.array([0.5, -0.25]),
+          np.array([1.0, 0.0, 2.0])),
+)
+
+ex2 = Exercise(
+    id="2",
+    title="Backpropagation in the error function",
+    points=30,
+    checks=[
+        Check(name="values", function="logcosh", points=4,
+              description="log cosh(y − t) on small values", cases=[LOGCOSH_SMALL],
+              mistakes=mistakes(MISTAKES, "logcosh")),
+        Check(name="large", function="logcosh", points=3,
+              description="stays finite and accurate for |y − t| up to 1e4",
+              cases=[LOGCOSH_LARGE], compare=AllClose(rtol=1e-9, atol=1e-12),
+              mistakes=mistakes(MISTAKES, "logcosh")),
+        Check(name="random", function="logcosh", points=3, hidden=True,
+              description="random arrays, |y − t| from 1e-8 to 1e4",
+              generate=_random_wide_pairs, compare=AllClose(rtol=1e-9, atol=1e-12),
+              mistakes=mistakes(MISTAKES, "logcosh")),
+        Check(name="values", function="logcosh_grad", points=5,
+              description="∂E/∂y on small values", cases=[LOGCOSH_SMALL, LOGCOSH_LARGE],
+              mistakes=mistakes(MISTAKES, "logcosh_grad")),
+        Check(name="random", function="logcosh_grad", points=5, hidden=True,
+              description="∂E/∂y on random arrays of several shapes",
+              generate=_random_pairs, mistakes=mistakes(MISTAKES, "logcosh_grad")),
+        Check(name="example", function="dataset_grad", points=5,
+              description="∂E/∂w for a small data set", cases=[DATASET_SHEET],
+              mistakes=mistakes(MISTAKES, "dataset_grad")),
+        Check(name="random", function="dataset_grad", points=5, hidden=True,
+              description="∂E/∂w for random data sets (N = 1 included)",
+              generate=_dataset, mistakes=mistakes(MISTAKES, "dataset_grad")),
+    ],
+)
+
+# Exercise 3 -------------------------------------------------------------------
+
+WEIGHTS = ("w13", "w23", "w14", "w24", "w35", "w45", "w36", "w46", "w57", "w67")
+SHEET_W = dict(zip(WEIGHTS, [0.5, -0.3, 0.8, 0.2, -0.6, 0.9, 0.4, -0.7, 1.1, -0.5], strict=True))
+BACKPROP_CASE = Case(
+    label="x = [1, −2], t = 0.5, w = " + ", ".join(f"{k}={v:g}" for k, v in SHEET_W.items()),
+    args=(np.array([1.0, -2.0]), 0.5, dict(SHEET_W)),
+)
+
+
+def _random_backprop(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(label="random x, t, w",
+             args=(rng.normal(0, 1.5, 2), float(rng.normal(0, 2)),
+                   {k: float(v) for k, v in zip(WEIGHTS, rng.normal(0, 1, 10), strict=True)}))
+        for _ in range(5)
+    ]
+
+
+ex3 = Exercise(
+    id="3",
+    title="Backpropagation in a multilayer network",
+    points=20,
+    checks=[
+        Check(name="w13", function="backprop", points=6,
+              description="∂E/∂w13, the sheet's backward computation",
+              cases=[BACKPROP_CASE], expect=lambda x, t, w: {"w13": ref.backprop(x, t, w)["w13"]},
+              mistakes=mistakes(MISTAKES, "backprop")),
+        Check(name="all_weights", function="backprop", points=6,
+              description="∂E/∂w for all ten weights", cases=[BACKPROP_CASE],
+              mistakes=mistakes(MISTAKES, "backprop")),
+        Check(name="random", function="backprop", points=8, hidden=True,
+              description="all ten gradients at random inputs and weights",
+              generate=_random_backprop, mistakes=mistakes(MISTAKES, "backprop")),
+    ],
+)
+
+# Exercise 4 -------------------------------------------------------------------
+
+GRADS_CASE = Case(label="x1 = 1.5, x2 = −2, t = 1, w13 = 0.5, w24 = 0.75",
+                  args=(1.5, -2.0, 1.0, 0.5, 0.75))
+
+
+def _random_grads(rng: np.random.Generator) -> list[Case]:
+    return [Case(label="random", args=tuple(float(v) for v in rng.normal(0, 1.5, 5)))
+            for _ in range(5)]
+
+
+def _v_cases(vs: list[float]) -> list[Case]:
+    return [Case(label=f"x1 = 0.7, x2 = −1.2, t = 0.3, v = {v:g}", args=(0.7, -1.2, 0.3, v))
+            for v in vs]
+
+
+def _random_v(rng: np.random.Generator) -> list[Case]:
+    vs = np.concatenate([rng.normal(0, 3, 4), rng.uniform(-500, 500, 3)])
+    return [Case(label="random", args=(*(float(a) for a in rng.normal(0, 1.5, 3)), float(v)))
+            for v in vs]
+
+
+ex4 = Exercise(
+    id="4",
+    title="Backpropagation with shared parameters",
+    points=30,
+    checks=[
+        Check(name="example", function="grads_w13_w24", points=6,
+              description="(∂E/∂w13, ∂E/∂w24) at one point", cases=[GRADS_CASE],
+              mistakes=mistakes(MISTAKES, "grads_w13_w24")),
+        Check(name="random", function="grads_w13_w24", points=6, hidden=True,
+              description="(∂E/∂w13, ∂E/∂w24) at random points",
+              generate=_random_grads, mistakes=mistakes(MISTAKES, "grads_w13_w24")),
+        Check(name="example", function="grad_v", points=6,
+              description="∂E/∂v for moderate v", cases=_v_cases([0.0, 1.5, -2.0]),
+              mistakes=mistakes(MISTAKES, "grad_v")),
+        Check(name="extreme_v", function="grad_v", points=6,
+              description="∂E/∂v stays finite and accurate for |v| up to 500",
+              cases=_v_cases([40.0, -40.0, 300.0, -300.0, 500.0, -500.0]),
+              mistakes=mistakes(MISTAKES, "grad_v")),
+        Check(name="random", function="grad_v", points=6, hidden=True,
+              description="∂E/∂v at random points, |v| ≤ 500",
+              generate=_random_v, mistakes=mistakes(MISTAKES, "grad_v")),
+    ],
+)
+
+SHEET = Sheet(
+    id="2",
+    title="Backpropagation",
+    source="003_5b7a9a0b462e8249.txt",
+    exercises=[ex1, ex2, ex3, ex4],
+    reference=ref,
+)

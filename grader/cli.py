@@ -1,0 +1,175 @@
+"""The ``grade`` command line.
+
+Exit status (relied on by scripts and CI): 0 graded (whatever the score),
+2 usage error, 1 the grader itself failed, 3 graded below ``--fail-under``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Grade a deep-learning exercise sheet: a student's .py module or .ipynb notebook
+is run in a sandbox, each function of the sheet's contract is called on the
+sheet's own examples and on hidden random inputs, and compared with a
+reference implementation.
+
+examples:
+  grade my_solution.py --sheet 2           grade one file, print a report
+  grade notebook.ipynb --sheet 9 --format json > report.json
+  grade sheets                             list the sheets and their points
+  grade template --sheet 7 -o sheet7.py    write a skeleton to start from
+  grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
+
+exit status: 0 graded (any score), 2 usage error, 1 grader failure,
+             3 graded but below --fail-under.
+"""
+
+GRADE_EPILOG = """\
+what the report means:
+  passed   the function behaves like the reference on every case of the check
+  failed   it returned a wrong answer (the message says which case and how)
+  error    it raised, crashed, is missing, or returned something unusable
+  timeout  it ran longer than the per-call limit; its later checks are skipped
+
+Public checks show the inputs and the expected values; hidden checks (random
+inputs, seeds in the JSON report) only say what went wrong.
+The submission runs isolated: no network, no access to your files, limited
+CPU time, memory and processes, and {timeout:g} s per call by default.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "sheets":
+            return _sheets(argv[1:])
+        if argv and argv[0] == "template":
+            return _template(argv[1:])
+        if argv and argv[0] == "batch":
+            from grader.batch import main as batch_main
+
+            return batch_main(argv[1:])
+        return _grade(argv)
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except Exception:
+        print("grade: internal error (please report this):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _grade_parser() -> argparse.ArgumentParser:
+    from grader.runner import DEFAULT_CALL_TIMEOUT
+
+    p = argparse.ArgumentParser(
+        prog="grade",
+        description=DESCRIPTION,
+        epilog=GRADE_EPILOG.format(timeout=DEFAULT_CALL_TIMEOUT),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("submission", type=Path, help="a .py module or .ipynb notebook")
+    p.add_argument("--sheet", required=True, help="sheet id: 2, 7, 9 or 10 (see `grade sheets`)")
+    p.add_argument("--format", choices=("rich", "json"), default="rich",
+                   help="rich report for people (default) or one JSON document on stdout")
+    p.add_argument("--fail-under", type=float, metavar="SCORE",
+                   help="exit with status 3 when the score is below SCORE")
+    p.add_argument("--seed", type=int, default=0,
+                   help="vary the hidden random inputs (default 0: the course's inputs)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per-call time limit for checks that set none")
+    return p
+
+
+def _grade(argv: list[str]) -> int:
+    parser = _grade_parser()
+    args = parser.parse_args(argv)
+    from grader import sheets
+
+    path: Path = args.submission
+    if not path.exists():
+        parser.error(f"no such file: {path}")
+    if path.is_dir():
+        parser.error(f"{path} is a directory; grade a folder of submissions with `grade batch`")
+    if path.suffix.lower() not in (".py", ".ipynb"):
+        parser.error(f"{path} is not a .py module or .ipynb notebook")
+    if str(args.sheet).strip() not in sheets.available():
+        parser.error(str(sheets.UnknownSheet(args.sheet)))
+    if args.timeout is not None and args.timeout <= 0:
+        parser.error("--timeout must be positive")
+
+    from rich.console import Console
+
+    from grader import report
+    from grader.runner import Options, grade_file
+
+    options = Options(run_seed=args.seed, call_timeout=args.timeout)
+    err = Console(stderr=True)
+    outcome = grade_file(path, lambda: sheets.load(args.sheet), options)
+    if not outcome.isolation.full:
+        err.print(f"[yellow]warning: reduced isolation: {outcome.isolation.note}[/]")
+    if args.format == "json":
+        report.print_json(outcome, Console(file=sys.stdout))
+    else:
+        report.render(outcome, Console())
+    if args.fail_under is not None and outcome.score < args.fail_under:
+        return EXIT_FAIL_UNDER
+    return EXIT_GRADED
+
+
+def _sheets(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="grade sheets", description="List the sheets.").parse_args(argv)
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader import sheets
+
+    table = Table(title="Sheets")
+    for col in ("sheet", "title", "exercises", "checks", "points"):
+        table.add_column(col)
+    for sheet_id in sheets.available():
+        sheet = sheets.load(sheet_id)
+        parts = " + ".join(f"{e.points:g}" for e in sheet.exercises)
+        n = sum(len(e.checks) for e in sheet.exercises)
+        table.add_row(sheet_id, sheet.title, parts, str(n), f"{sheet.points:g}")
+    Console().print(table)
+    return EXIT_GRADED
+
+
+def _template(argv: list[str]) -> int:
+    from grader.contract import CONTRACT
+    from grader.template import skeleton
+
+    p = argparse.ArgumentParser(
+        prog="grade template",
+        description="Write a skeleton submission: every function of the sheet stubbed out.",
+    )
+    p.add_argument("--sheet", required=True, help="sheet id")
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    args = p.parse_args(argv)
+    sheet_id = str(args.sheet).strip()
+    if sheet_id not in CONTRACT:
+        p.error(f"unknown sheet {sheet_id!r}; known sheets: {', '.join(CONTRACT)}")
+    text = skeleton(sheet_id)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_GRADED
+    if args.output.exists() and not args.force:
+        p.error(f"{args.output} exists; pass --force to overwrite it")
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}: fill in each function, then run "
+          f"`grade {args.output} --sheet {sheet_id}`", file=sys.stderr)
+    return EXIT_GRADED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Presenting an outcome: a rich table per exercise for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.runner import CheckResult, Outcome
+
+STATUS_STYLE = {
+    "passed": ("✔ passed", "green"),
+    "failed": ("✘ failed", "red"),
+    "error": ("! error", "magenta"),
+    "timeout": ("⧗ timeout", "yellow"),
+}
+
+
+def to_json(outcome: Outcome) -> dict[str, Any]:
+    """The report of ``grader-interface.md``, plus a few extra fields."""
+    return {
+        "sheet": outcome.sheet.id,
+        "submission": outcome.submission,
+        "score": outcome.score,
+        "max_score": outcome.max_score,
+        "checks": [_check_json(c) for c in outcome.checks],
+        "load_error": outcome.load_error,
+        "notes": outcome.notes,
+        "isolation": {
+            "method": outcome.isolation.method,
+            "full": outcome.isolation.full,
+            "note": outcome.isolation.note,
+        },
+        "seconds": round(outcome.seconds, 3),
+    }
+
+
+def _check_json(c: CheckResult) -> dict[str, Any]:
+    out = {
+        "id": c.id,
+        "exercise": c.exercise,
+        "function": c.function,
+        "status": c.status,
+        "score": c.score,
+        "max_score": c.max_score,
+        "message": c.message,
+        "description": c.description,
+        "visibility": "hidden" if c.hidden else "public",
+    }
+    if c.seed is not None:
+        out["seed"] = c.seed
+    if c.hint:
+        out["hint"] = c.hint
+    if c.figure:
+        out["figure"] = c.figure
+    return out
+
+
+def print_json(outcome: Outcome, console: Console) -> None:
+    console.file.write(json.dumps(to_json(outcome), indent=2, allow_nan=False) + "\n")
+
+
+def render(outcome: Outcome, console: Console) -> None:
+    sheet = outcome.sheet
+    console.print(
+        Text.assemble(
+            (f"Sheet {sheet.id}: {sheet.title}", "bold"), "  ", (outcome.submission, "cyan")
+        )
+    )
+    if not outcome.isolation.full:
+        console.print(Text(f"⚠ reduced isolation: {outcome.isolation.note}", style="yellow"))
+    if outcome.load_error:
+        console.print(Panel(Text(outcome.load_error), title="could not load", style="red"))
+    for note in outcome.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    figures = []
+    for exercise in sheet.exercises:
+        rows = [c for c in outcome.checks if c.exercise == exercise.id]
+        got = sum(c.score for c in rows)
+        table = Table(
+            title=f"Exercise {exercise.id} · {exercise.title}  ({_pts(got)}/{_pts(exercise.points)})",
+            title_justify="left",
+            expand=True,
+            show_lines=False,
+        )
+        table.add_column("check", no_wrap=True, ratio=2)
+        table.add_column("status", no_wrap=True)
+        table.add_column("points", justify="right", no_wrap=True)
+        table.add_column("message", ratio=5)
+        for c in rows:
+            label, style = STATUS_STYLE[c.status]
+            name = f"{c.function} · {c.id.rsplit('.', 1)[-1]}"
+            message = Text(c.message if c.status != "passed" else c.description)
+            if c.hint:
+                message.append(f"\nhint: {c.hint}", style="bold yellow")
+            table.add_row(
+                Text(name + (" (hidden)" if c.hidden else ""), style="dim" if c.hidden else ""),
+                Text(label, style=style),
+                f"{_pts(c.score)}/{_pts(c.max_score)}",
+                message,
+            )
+            if c.figure:
+                figures.append((c, c.figure))
+        console.print(table)
+    for c, figure in figures:
+        console.print(Panel(Text.from_ansi(figure), title=f"{c.function}: where you differ"))
+    total = Text.assemble(
+        ("Total: ", "bold"),
+        (f"{_pts(outcome.score)} / {_pts(outcome.max_score)}", _score_style(outcome)),
+    )
+    passed = sum(c.status == "passed" for c in outcome.checks)
+    console.print(Group(total, Text(f"{passed} of {len(outcome.checks)} checks passed", "dim")))
+
+
+def _score_style(outcome: Outcome) -> str:
+    ratio = outcome.score / outcome.max_score if outcome.max_score else 0
+    return "bold green" if ratio >= 0.999 else "bold yellow" if ratio >= 0.5 else "bold red"
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"

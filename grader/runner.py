@@ -1,0 +1,327 @@
+"""The grading pipeline: spec -> inputs -> worker -> plain results -> comparison -> results.
+
+One worker serves the whole submission. A call that hangs or kills its process
+costs only its own check: the worker is killed with everything it started,
+restarted and the submission reloaded for the remaining checks. A function that
+timed out once is not run again, so a whole run stays bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.comparison import Unusable, short
+from grader.loading import LoadError, Source, read_submission
+from grader.sandbox import Isolation, Limits, Reply, Worker, isolation
+from grader.spec import Case, Check, Exercise, Sheet
+
+DEFAULT_CALL_TIMEOUT = 10.0
+LOAD_TIMEOUT = 60.0
+MAX_MESSAGE = 700
+
+
+@dataclass
+class CheckResult:
+    id: str
+    exercise: str
+    function: str
+    status: str  # passed | failed | error | timeout
+    score: float
+    max_score: float
+    message: str
+    description: str
+    hidden: bool
+    seed: int | None = None
+    hint: str | None = None
+    figure: str | None = None
+
+
+@dataclass
+class Outcome:
+    """The whole grading of one submission, before any formatting."""
+
+    sheet: Sheet
+    submission: str
+    checks: list[CheckResult]
+    isolation: Isolation
+    load_error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return self.sheet.points
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The truth for a case whose right answer is to raise, e.g. ValueError."""
+
+    exception: str
+
+
+@dataclass
+class Options:
+    run_seed: int = 0
+    call_timeout: float | None = None
+    load_timeout: float = LOAD_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
+
+
+def truth(sheet: Sheet, check: Check, case: Case) -> Any:
+    try:
+        return sheet.expected(check, case)
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        return Raised(type(exc).__name__)
+
+
+class Session:
+    """A submission loaded in a (restartable) worker."""
+
+    def __init__(self, source: Source, options: Options) -> None:
+        self.source = source
+        self.options = options
+        self.worker = Worker(options.limits)
+        self.load_reply: Reply | None = None
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def load(self) -> Reply:
+        message = {
+            "op": "load",
+            "filename": self.source.filename,
+            "notebook": self.source.notebook,
+            "cells": self.source.cells,
+        }
+        self.load_reply = self.worker.request(message, self.options.load_timeout)
+        return self.load_reply
+
+    def restart(self) -> bool:
+        self.worker.kill()
+        self.worker.start()
+        reply = self.load()
+        return reply.status == "ok" and reply.value.get("ok")
+
+    def call(self, function: str, case: Case, timeout: float) -> Reply:
+        message = {"op": "call", "function": function, "args": list(case.args),
+                   "kwargs": dict(case.kwargs)}
+        return self.worker.request(message, timeout)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+def grade_file(
+    path: Path,
+    sheet_loader: Callable[[], Sheet],
+    options: Options | None = None,
+    display_name: str | None = None,
+) -> Outcome:
+    """Grade one file. The worker boots while the sheet's spec loads."""
+    options = options or Options()
+    started = time.monotonic()
+    name = display_name or str(path)
+    try:
+        source = read_submission(path)
+    except LoadError as exc:
+        sheet = sheet_loader()
+        return _all_failed(sheet, name, f"cannot load the submission: {exc}", "error", started)
+    session = Session(source, options)
+    try:
+        session.start()
+        sheet = sheet_loader()
+        reply = session.load()
+        if reply.status == "timeout":
+            message = (
+                f"loading the submission took longer than {options.load_timeout:g} s "
+                "(an endless loop or a long computation at top level?)"
+            )
+            return _all_failed(sheet, name, message, "timeout", started)
+        if reply.status != "ok":
+            return _all_failed(sheet, name, f"the submission crashed while loading: "
+                               f"{reply.detail}", "error", started)
+        if not reply.value.get("ok"):
+            message = "the submission failed to load: " + format_error(reply.value["error"])
+            return _all_failed(sheet, name, message, "error", started)
+        notes = list(source.notes)
+        for cell in reply.value.get("cell_errors", []):
+            notes.append(f"cell {cell['cell']} failed and was skipped: {format_error(cell)}")
+        results = _run_checks(sheet, session, options)
+        return Outcome(sheet, name, results, isolation(), notes=notes,
+                       seconds=time.monotonic() - started)
+    finally:
+        session.close()
+
+
+def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: float) -> Outcome:
+    results = [
+        _result(sheet, exercise, check, status, 0.0, "see the load error above", None)
+        for exercise, check in sheet.iter_checks()
+    ]
+    return Outcome(sheet, name, results, isolation(), load_error=_bound(message),
+                   seconds=time.monotonic() - started)
+
+
+def _result(
+    sheet: Sheet,
+    exercise: Exercise,
+    check: Check,
+    status: str,
+    score: float,
+    message: str,
+    seed: int | None,
+    hint: str | None = None,
+    figure: str | None = None,
+) -> CheckResult:
+    return CheckResult(
+        id=sheet.check_id(exercise, check),
+        exercise=exercise.id,
+        function=check.function,
+        status=status,
+        score=score,
+        max_score=check.points,
+        message=_bound(message),
+        description=check.description,
+        hidden=check.hidden,
+        seed=seed,
+        hint=hint,
+        figure=figure,
+    )
+
+
+def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckResult]:
+    timed_out: set[str] = set()
+    missing: dict[str, str] = {}
+    results = []
+    for exercise, check in sheet.iter_checks():
+        cid = sheet.check_id(exercise, check)
+        seed = check.seed(cid, options.run_seed)
+        if check.function in missing:
+            results.append(_result(sheet, exercise, check, "error", 0.0,
+                                   missing[check.function], seed))
+            continue
+        if check.function in timed_out:
+            message = f"not run: {check.function} timed out in an earlier check"
+            results.append(_result(sheet, exercise, check, "timeout", 0.0, message, seed))
+            continue
+        verdict = _run_check(sheet, check, session, options, seed)
+        if verdict.status == "timeout":
+            timed_out.add(check.function)
+        if verdict.missing:
+            missing[check.function] = verdict.message
+        results.append(_result(sheet, exercise, check, verdict.status,
+                               check.points if verdict.status == "passed" else 0.0,
+                               verdict.message, seed, verdict.hint, verdict.figure))
+    return results
+
+
+@dataclass
+class Verdict:
+    status: str
+    message: str = ""
+    hint: str | None = None
+    figure: str | None = None
+    missing: bool = False
+
+
+def _run_check(sheet: Sheet, check: Check, session: Session, options: Options,
+               seed: int | None) -> Verdict:
+    cases = check.make_cases(seed)
+    public = not check.hidden
+    timeout = check.timeout or options.call_timeout or DEFAULT_CALL_TIMEOUT
+    for case in cases:
+        label = f"{check.function}({case.label})" if public else check.function
+        expected = truth(sheet, check, case)
+        reply = session.call(check.function, case, timeout)
+        if reply.status != "ok":
+            return _broken_call(reply, label, timeout, session)
+        answer = reply.value
+        if not answer.get("ok"):
+            error = answer["error"]
+            if error.get("kind") == "missing":
+                return Verdict("error", f"{check.function} is missing from the submission "
+                               f"({error.get('message', '')})", missing=True)
+            if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
+                continue
+            return _raised(error, label)
+        got = answer.get("value")
+        if isinstance(expected, Raised):
+            shown = f": got {short(got)}" if public else ""
+            return Verdict("failed", f"{label} should raise {expected.exception}{shown}")
+        try:
+            problem = check.compare.judge(expected, got, public)
+        except Unusable as exc:
+            problem = str(exc)
+        if problem:
+            hint = _known_mistake(check, case, got)
+            figure = getattr(check.compare, "figure", None)
+            drawn = figure(expected, got) if callable(figure) else None
+            return Verdict("failed", f"{label}: {problem}", hint=hint, figure=drawn)
+    return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right")
+
+
+def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> Verdict:
+    if reply.status == "timeout":
+        message = f"{label} did not finish within {timeout:g} s"
+        status = "timeout"
+    elif reply.status == "crashed":
+        message = f"{label} crashed the process: {reply.detail}"
+        status = "error"
+    else:
+        message = f"{label} returned an answer the grader could not read: {reply.detail}"
+        status = "error"
+    if not session.restart():
+        message += "; the submission could not be restarted for the remaining checks"
+    return Verdict(status, message)
+
+
+def _raised(error: dict, label: str) -> Verdict:
+    if error.get("type") == "NotImplementedError":
+        return Verdict("error", f"{label}: not implemented yet (raises NotImplementedError)")
+    return Verdict("error", f"{label} {format_error(error)}")
+
+
+def format_error(error: dict) -> str:
+    kind = error.get("kind")
+    if kind == "exit":
+        text = f"called exit() ({error.get('message', '')})"
+    elif kind == "unconvertible":
+        text = f"returned a value that could not be converted: {error.get('message', '')}"
+    elif error.get("type") == "SyntaxError":
+        text = f"has a syntax error: {error.get('message', '')}"
+    else:
+        text = f"raised {error.get('type', 'an exception')}: {error.get('message', '')}"
+    where = error.get("where")
+    if where:
+        place = f"{where.get('file', '')}, line {where.get('line')}"
+        if where.get("function") and where["function"] != "<module>":
+            place += f", in {where['function']}"
+        text += f" ({place})"
+    return text
+
+
+def _known_mistake(check: Check, case: Case, got: Any) -> str | None:
+    for mistake in check.mistakes:
+        try:
+            wrong = mistake.impl(*case.args, **case.kwargs)
+        except Exception:
+            continue
+        if check.compare.matches(wrong, got):
+            return mistake.message
+    return None
+
+
+def _bound(message: str) -> str:
+    cleaned = "".join(
+        ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in str(message)
+    )
+    return cleaned if len(cleaned) <= MAX_MESSAGE else cleaned[: MAX_MESSAGE - 1] + "…"

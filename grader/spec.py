@@ -1,0 +1,155 @@
+"""The spec models: a sheet has exercises, an exercise has checks.
+
+A check names the one contract function it exercises, its points, where its
+inputs come from (fixed cases from the sheet's text, or seeded random cases),
+how an answer is judged, whether it is public or hidden, and the known mistakes
+it can recognise. Expected values are computed from the reference by default
+and are plain data, so the public cases can be frozen into a self-check file.
+
+Validation is strict on purpose: a check for a function the contract lacks, a
+duplicate id, or points that do not add up fail when the sheet loads, not in
+front of a student.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from grader.comparison import AllClose, Comparator
+from grader.contract import functions as contract_functions
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+
+
+class Case(Model):
+    """One call: positional args (and kwargs) of plain data, with a label for messages."""
+
+    label: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Mistake(Model):
+    """A known wrong answer: if the student's output matches ``impl``'s, say ``message``."""
+
+    name: str
+    message: str
+    impl: Callable[..., Any]
+
+
+Generator = Callable[[np.random.Generator], list[Case]]
+
+
+class Check(Model):
+    """One graded behaviour of one contract function."""
+
+    name: str
+    function: str
+    points: float = Field(gt=0)
+    description: str
+    hidden: bool = False
+    cases: list[Case] | None = None
+    generate: Generator | None = None
+    expect: Callable[..., Any] | None = None
+    compare: Comparator = Field(default_factory=AllClose)
+    mistakes: list[Mistake] = Field(default_factory=list)
+    timeout: float | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Check:
+        if (self.cases is None) == (self.generate is None):
+            raise ValueError(f"check {self.name!r}: give exactly one of cases= or generate=")
+        if self.cases is not None and not self.cases:
+            raise ValueError(f"check {self.name!r}: no cases")
+        return self
+
+    def seed(self, check_id: str, run_seed: int) -> int | None:
+        """A stable seed per check, so a run is reproducible and the report can name it."""
+        if self.generate is None:
+            return None
+        digest = hashlib.sha256(f"{check_id}:{run_seed}".encode()).digest()
+        return int.from_bytes(digest[:4], "little")
+
+    def make_cases(self, seed: int | None) -> list[Case]:
+        if self.cases is not None:
+            return list(self.cases)
+        cases = self.generate(np.random.default_rng(seed))
+        if not cases:
+            raise ValueError(f"check {self.name!r}: generator gave no cases")
+        return cases
+
+
+class Exercise(Model):
+    id: str
+    title: str
+    points: float
+    checks: list[Check]
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> Exercise:
+        total = sum(c.points for c in self.checks)
+        if abs(total - self.points) > 1e-9:
+            raise ValueError(
+                f"exercise {self.id}: checks give {total:g} points, the exercise has {self.points:g}"
+            )
+        return self
+
+
+class Sheet(Model):
+    id: str
+    title: str
+    source: str
+    exercises: list[Exercise]
+    reference: ModuleType
+    notes: str = ""
+
+    @field_validator("exercises")
+    @classmethod
+    def _unique_exercises(cls, value: list[Exercise]) -> list[Exercise]:
+        ids = [e.id for e in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate exercise ids: {ids}")
+        return value
+
+    @model_validator(mode="after")
+    def _matches_contract(self) -> Sheet:
+        known = contract_functions(self.id)
+        seen: set[str] = set()
+        for exercise, check in self.iter_checks():
+            if check.function not in known:
+                raise ValueError(
+                    f"sheet {self.id}: check {check.name!r} names {check.function!r}, "
+                    "which the contract does not have"
+                )
+            cid = self.check_id(exercise, check)
+            if cid in seen:
+                raise ValueError(f"sheet {self.id}: duplicate check id {cid}")
+            seen.add(cid)
+            if check.expect is None and not callable(getattr(self.reference, check.function, None)):
+                raise ValueError(f"sheet {self.id}: the reference lacks {check.function}")
+        return self
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    def iter_checks(self):
+        for exercise in self.exercises:
+            for check in exercise.checks:
+                yield exercise, check
+
+    def check_id(self, exercise: Exercise, check: Check) -> str:
+        return f"{self.id}.{exercise.id}.{check.function}.{check.name}"
+
+    def expected(self, check: Check, case: Case) -> Any:
+        """The truth for one case: the check's own ``expect`` or the reference function."""
+        fn = check.expect or getattr(self.reference, check.function)
+        return fn(*case.args, **case.kwargs)

@@ -1,0 +1,191 @@
+"""Plain-data wire format between the grader and the sandboxed worker.
+
+Only JSON and raw numeric array bytes cross the boundary, never pickle, so
+nothing the student builds (objects with a lying ``__eq__``, ndarray
+subclasses, ...) can reach the grader: decoding yields exact built-in types and
+fresh base-class numpy arrays of whitelisted dtypes.
+
+A frame is ``u64 header length | JSON header | raw buffers``. The header holds
+the body and the buffer lengths. Containers are tagged so tuples and non-string
+dict keys survive the trip: ``{"$t": [...]}`` a tuple, ``{"$d": [[k, v], ...]}``
+a dict, ``{"$a": i, "dtype": "<f8", "shape": [..]}`` array number i,
+``{"$x": "typename"}`` a value the worker could not convert.
+
+This module imports only the standard library and numpy: the worker loads it
+inside the sandbox, where nothing else of the grader exists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+HEADER = struct.Struct("<Q")
+MAX_DEPTH = 64
+ALLOWED_DTYPES = frozenset(
+    np.dtype(t).str
+    for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
+)
+
+
+class WireError(ValueError):
+    """The peer sent something that is not a well-formed frame."""
+
+
+class Unconvertible:
+    """A value the worker could not express as plain data; carries its type name only."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<unconvertible {self.type_name}>"
+
+
+def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
+    """Encode ``obj``; ``fallback`` turns unknown objects into encodable ones (worker side)."""
+    buffers: list[bytes] = []
+
+    def enc(x: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            return {"$x": "structure nested too deeply"}
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if isinstance(x, int):
+            return int(x)
+        if isinstance(x, float):
+            return float(x)
+        if isinstance(x, np.generic):
+            return enc(x.item(), depth + 1) if x.dtype.kind in "biuf" else {"$x": type(x).__name__}
+        if isinstance(x, np.ndarray):
+            return enc_array(x)
+        if isinstance(x, tuple):
+            return {"$t": [enc(v, depth + 1) for v in x]}
+        if isinstance(x, list):
+            return [enc(v, depth + 1) for v in x]
+        if isinstance(x, dict):
+            return {"$d": [[enc(k, depth + 1), enc(v, depth + 1)] for k, v in x.items()]}
+        if fallback is not None:
+            converted = fallback(x)
+            if converted is not x:
+                return enc(converted, depth + 1)
+        return {"$x": type(x).__name__}
+
+    def enc_array(a: np.ndarray) -> Any:
+        if a.dtype.kind not in "biuf":
+            try:
+                a = np.asarray(a, dtype=np.float64)
+            except (TypeError, ValueError):
+                return {"$x": f"ndarray of {a.dtype}"}
+        a = np.array(a, dtype=a.dtype.newbyteorder("<"), order="C", subok=False)
+        buffers.append(a.tobytes())
+        return {"$a": len(buffers) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
+
+    body = enc(obj, 0)
+    header = json.dumps({"body": body, "buffers": [len(b) for b in buffers]}).encode()
+    return b"".join([HEADER.pack(len(header)), header, *buffers])
+
+
+def decode(header: bytes, payload: bytes) -> Any:
+    """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays."""
+    try:
+        meta = json.loads(header.decode("utf-8"))
+        lengths = meta["buffers"]
+        body = meta["body"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise WireError(f"malformed header: {exc}") from None
+    if not isinstance(lengths, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths
+    ):
+        raise WireError("malformed buffer table")
+    if sum(lengths) != len(payload):
+        raise WireError("buffer lengths do not match the payload")
+    offsets = [0]
+    for n in lengths:
+        offsets.append(offsets[-1] + n)
+    views = [payload[offsets[i] : offsets[i + 1]] for i in range(len(lengths))]
+    return _dec(body, views, 0)
+
+
+def _dec(x: Any, views: list[bytes], depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("structure nested too deeply")
+    if x is None or type(x) in (bool, int, str):
+        return x
+    if type(x) is float:
+        return x
+    if type(x) is list:
+        return [_dec(v, views, depth + 1) for v in x]
+    if type(x) is not dict or len(x) == 0:
+        raise WireError(f"unexpected value of type {type(x).__name__}")
+    if "$t" in x:
+        return tuple(_dec_list(x["$t"], views, depth))
+    if "$d" in x:
+        out = {}
+        for pair in _dec_list(x["$d"], views, depth):
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed dict entry")
+            key = pair[0]
+            try:
+                out[key] = pair[1]
+            except TypeError:
+                out[repr(key)] = pair[1]
+        return out
+    if "$a" in x:
+        return _dec_array(x, views)
+    if "$x" in x:
+        return Unconvertible(str(x["$x"])[:200])
+    raise WireError("unknown tag")
+
+
+def _dec_list(items: Any, views: list[bytes], depth: int) -> list:
+    if type(items) is not list:
+        raise WireError("malformed container")
+    return [_dec(v, views, depth + 1) for v in items]
+
+
+def _dec_array(x: dict, views: list[bytes]) -> np.ndarray:
+    index, dtype, shape = x.get("$a"), x.get("dtype"), x.get("shape")
+    if type(index) is not int or not 0 <= index < len(views):
+        raise WireError("bad array reference")
+    if dtype not in ALLOWED_DTYPES:
+        raise WireError(f"array dtype {dtype!r} not allowed")
+    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("bad array shape")
+    dt = np.dtype(dtype)
+    if math.prod(shape) * dt.itemsize != len(views[index]):
+        raise WireError("array size does not match its shape")
+    return np.frombuffer(views[index], dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    """Blocking read of exactly ``n`` bytes; EOFError if the peer closed first."""
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> Any:
+    """Read and decode one frame (used by the worker, which trusts its own grader)."""
+    (hlen,) = HEADER.unpack(read_exact(fd, HEADER.size))
+    header = read_exact(fd, hlen)
+    lengths = json.loads(header)["buffers"]
+    return decode(header, read_exact(fd, sum(lengths)))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]

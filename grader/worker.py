@@ -1,0 +1,166 @@
+"""The sandboxed worker: loads a submission and answers calls with plain data.
+
+This file runs *inside* the sandbox, next to ``wire.py`` and nothing else of the
+grader. It is the untrusted side: whatever it sends back is treated as the
+student's answer, so it needs no secrets and holds none. Requests arrive on
+stdin, answers leave on stdout; before student code runs, both are moved to
+private descriptors and fds 0-2 point at /dev/null, so prints and ``input()``
+cannot touch the protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import wire  # noqa: E402
+
+MAX_MESSAGE = 600
+SUBMISSION = "submission"
+
+
+def main() -> None:
+    requests, answers = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.path.pop(0)
+    namespace: dict[str, Any] = {}
+    while True:
+        try:
+            request = wire.read_frame(requests)
+        except EOFError:
+            os._exit(0)
+        if request["op"] == "load":
+            namespace, reply = load(request)
+        else:
+            reply = call(namespace, request["function"], request["args"], request["kwargs"])
+        try:
+            frame = wire.encode(reply, fallback=to_plain)
+        except BaseException as exc:  # a value whose conversion itself misbehaves
+            frame = wire.encode(failure("unconvertible", exc))
+        wire.write_all(answers, frame)
+
+
+def load(request: dict) -> tuple[dict[str, Any], dict]:
+    """Run the submission's code: one unit for a module, cell by cell for a notebook."""
+    filename = request["filename"]
+    module = types.ModuleType(SUBMISSION)
+    module.__file__ = os.path.abspath(filename)
+    sys.modules[SUBMISSION] = module
+    try:
+        with open(filename, "w", encoding="utf-8") as f:
+            f.write("\n".join(request["cells"]))
+    except OSError:
+        pass
+    cell_errors = []
+    for index, source in enumerate(request["cells"]):
+        name = filename if not request["notebook"] else f"{filename} [cell {index + 1}]"
+        try:
+            exec(compile(source, name, "exec"), module.__dict__)
+        except BaseException as exc:
+            error = describe(exc, name)
+            if not request["notebook"]:
+                return {}, {"ok": False, "error": error}
+            cell_errors.append({"cell": index + 1, **error})
+    functions = sorted(k for k, v in module.__dict__.items() if callable(v))
+    return module.__dict__, {"ok": True, "functions": functions, "cell_errors": cell_errors}
+
+
+def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict:
+    fn = namespace.get(name)
+    if fn is None:
+        return {"ok": False, "error": {"kind": "missing", "message": f"{name} is not defined"}}
+    if not callable(fn):
+        message = f"{name} is a {type(fn).__name__}, not a function"
+        return {"ok": False, "error": {"kind": "missing", "message": message}}
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:
+        return {"ok": False, "error": describe(exc, None)}
+    try:
+        return {"ok": True, "value": to_plain_deep(value)}
+    except BaseException as exc:
+        return failure("unconvertible", exc)
+
+
+def to_plain(x: Any) -> Any:
+    """Turn a foreign numeric value (torch tensor, Fraction, array-like) into numpy or float."""
+    module = type(x).__module__ or ""
+    if module.startswith("torch") and hasattr(x, "detach"):
+        t = x.detach().cpu()
+        if t.is_complex():
+            return x
+        if not t.dtype.is_floating_point and t.dtype.itemsize > 8:
+            return x
+        if t.dtype.is_floating_point and t.dtype.itemsize < 4:
+            t = t.float()
+        return t.resolve_conj().resolve_neg().numpy()
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x
+    if hasattr(x, "__float__") and not hasattr(x, "__len__") and not isinstance(x, complex):
+        return float(x)
+    if hasattr(x, "__array__") or hasattr(x, "__len__"):
+        a = np.asarray(x)
+        if a.dtype.kind in "biuf":
+            return a
+    return x
+
+
+def to_plain_deep(x: Any) -> Any:
+    """Convert eagerly, so a failure is reported as this call's error, not the frame's."""
+    if isinstance(x, (list, tuple)):
+        converted = [to_plain_deep(v) for v in x]
+        return tuple(converted) if isinstance(x, tuple) else converted
+    if isinstance(x, dict):
+        return {k: to_plain_deep(v) for k, v in x.items()}
+    if x is None or isinstance(x, (bool, int, float, str, np.ndarray, np.generic)):
+        return x
+    return to_plain(x)
+
+
+def failure(kind: str, exc: BaseException) -> dict:
+    return {"ok": False, "error": {"kind": kind, **describe(exc, None)}}
+
+
+def describe(exc: BaseException, filename: str | None) -> dict:
+    """Name the exception, its message and the submission line it came from."""
+    kind = "exit" if isinstance(exc, SystemExit) else "exception"
+    builtin = next(
+        (c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"), "BaseException"
+    )
+    where = None
+    if isinstance(exc, SyntaxError) and exc.lineno is not None:
+        where = {"file": os.path.basename(exc.filename or ""), "line": exc.lineno}
+        text = f"{exc.msg}"
+    else:
+        text = _safe_str(exc)
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = [f for f in frames if os.path.basename(f.filename).startswith(SUBMISSION)]
+        if own:
+            where = {"file": os.path.basename(own[-1].filename), "line": own[-1].lineno,
+                     "function": own[-1].name}
+    return {
+        "kind": kind,
+        "type": type(exc).__name__[:80],
+        "builtin": builtin,
+        "message": text[:MAX_MESSAGE],
+        "where": where,
+    }
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:
+        return "<exception whose message could not be printed>"
+
+
+if __name__ == "__main__":
+    main()
