@@ -163,8 +163,10 @@ def _pair(y: list[float], t: list[float]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(y, dtype=np.float64), np.array(t, dtype=np.float64)
 
 
-LOGCOSH_SMALL = Case(label="y = [0, 0.5, −1, 2, 3.5], t = [0, 1, 1, −1, 0.25]",
-                     args=_pair([0, 0.5, -1, 2, 3.5], [0, 1, 1, -1, 0.25]))
+LOGCOSH_SMALL = Case(
+    label="y = [0, 0.5, −1, 2, 3.5], t = [0, 1, 1, −1, 0.25]",
+    args=_pair([0, 0.5, -1, 2, 3.5], [0, 1, 1, -1, 0.25]),
+)
 LOGCOSH_LARGE = Case(
     label="|y − t| from 100 to 1e4",
     args=_pair([100.0, -750.0, 1000.0, 5000.0, -1e4, 0.0], [0.0, 0.0, -1.0, 0.5, 0.0, 1e4]),
@@ -176,8 +178,12 @@ def _random_pairs(rng: np.random.Generator, scale: float = 5.0) -> list[Case]:
     for shape in [(7,), (3, 4), ()]:
         y = rng.normal(0, scale, shape)
         t = rng.normal(0, scale, shape)
-        cases.append(Case(label=f"random arrays of shape {shape_str(shape)}",
-                          args=(np.asarray(y), np.asarray(t))))
+        cases.append(
+            Case(
+                label=f"random arrays of shape {shape_str(shape)}",
+                args=(np.asarray(y), np.asarray(t)),
+            )
+        )
     return cases
 
 
@@ -191,15 +197,19 @@ def _dataset(rng: np.random.Generator) -> list[Case]:
     cases = []
     for n, d in [(5, 3), (20, 1), (1, 4)]:
         X = rng.normal(0, 1.5, (n, d))
-        cases.append(Case(label=f"N = {n}, d = {d}",
-                          args=(X, rng.normal(0, 1, d), rng.normal(0, 2, n))))
+        cases.append(
+            Case(label=f"N = {n}, d = {d}", args=(X, rng.normal(0, 1, d), rng.normal(0, 2, n)))
+        )
     return cases
 
 
 DATASET_SHEET = Case(
     label="X = [[1, 2], [0, −1], [3, 0.5]], w = [0.5, −0.25], t = [1, 0, 2]",
-    args=(np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]), np.array([0.5, -0.25]),
-          np.array([1.0, 0.0, 2.0])),
+    args=(
+        np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]),
+        np.array([0.5, -0.25]),
+        np.array([1.0, 0.0, 2.0]),
+    ),
 )
 
 ex2 = Exercise(
@@ -207,29 +217,67 @@ ex2 = Exercise(
     title="Backpropagation in the error function",
     points=30,
     checks=[
-        Check(name="values", function="logcosh", points=4,
-              description="log cosh(y − t) on small values", cases=[LOGCOSH_SMALL],
-              mistakes=mistakes(MISTAKES, "logcosh")),
-        Check(name="large", function="logcosh", points=3,
-              description="stays finite and accurate for |y − t| up to 1e4",
-              cases=[LOGCOSH_LARGE], compare=AllClose(rtol=1e-9, atol=1e-12),
-              mistakes=mistakes(MISTAKES, "logcosh")),
-        Check(name="random", function="logcosh", points=3, hidden=True,
-              description="random arrays, |y − t| from 1e-8 to 1e4",
-              generate=_random_wide_pairs, compare=AllClose(rtol=1e-9, atol=1e-12),
-              mistakes=mistakes(MISTAKES, "logcosh")),
-        Check(name="values", function="logcosh_grad", points=5,
-              description="∂E/∂y on small values", cases=[LOGCOSH_SMALL, LOGCOSH_LARGE],
-              mistakes=mistakes(MISTAKES, "logcosh_grad")),
-        Check(name="random", function="logcosh_grad", points=5, hidden=True,
-              description="∂E/∂y on random arrays of several shapes",
-              generate=_random_pairs, mistakes=mistakes(MISTAKES, "logcosh_grad")),
-        Check(name="example", function="dataset_grad", points=5,
-              description="∂E/∂w for a small data set", cases=[DATASET_SHEET],
-              mistakes=mistakes(MISTAKES, "dataset_grad")),
-        Check(name="random", function="dataset_grad", points=5, hidden=True,
-              description="∂E/∂w for random data sets (N = 1 included)",
-              generate=_dataset, mistakes=mistakes(MISTAKES, "dataset_grad")),
+        Check(
+            name="values",
+            function="logcosh",
+            points=4,
+            description="log cosh(y − t) on small values",
+            cases=[LOGCOSH_SMALL],
+            mistakes=mistakes(MISTAKES, "logcosh"),
+        ),
+        Check(
+            name="large",
+            function="logcosh",
+            points=3,
+            description="stays finite and accurate for |y − t| up to 1e4",
+            cases=[LOGCOSH_LARGE],
+            compare=AllClose(rtol=1e-9, atol=1e-12),
+            mistakes=mistakes(MISTAKES, "logcosh"),
+        ),
+        Check(
+            name="random",
+            function="logcosh",
+            points=3,
+            hidden=True,
+            description="random arrays, |y − t| from 1e-8 to 1e4",
+            generate=_random_wide_pairs,
+            compare=AllClose(rtol=1e-9, atol=1e-12),
+            mistakes=mistakes(MISTAKES, "logcosh"),
+        ),
+        Check(
+            name="values",
+            function="logcosh_grad",
+            points=5,
+            description="∂E/∂y on small values",
+            cases=[LOGCOSH_SMALL, LOGCOSH_LARGE],
+            mistakes=mistakes(MISTAKES, "logcosh_grad"),
+        ),
+        Check(
+            name="random",
+            function="logcosh_grad",
+            points=5,
+            hidden=True,
+            description="∂E/∂y on random arrays of several shapes",
+            generate=_random_pairs,
+            mistakes=mistakes(MISTAKES, "logcosh_grad"),
+        ),
+        Check(
+            name="example",
+            function="dataset_grad",
+            points=5,
+            description="∂E/∂w for a small data set",
+            cases=[DATASET_SHEET],
+            mistakes=mistakes(MISTAKES, "dataset_grad"),
+        ),
+        Check(
+            name="random",
+            function="dataset_grad",
+            points=5,
+            hidden=True,
+            description="∂E/∂w for random data sets (N = 1 included)",
+            generate=_dataset,
+            mistakes=mistakes(MISTAKES, "dataset_grad"),
+        ),
     ],
 )
 
@@ -245,9 +293,14 @@ BACKPROP_CASE = Case(
 
 def _random_backprop(rng: np.random.Generator) -> list[Case]:
     return [
-        Case(label="random x, t, w",
-             args=(rng.normal(0, 1.5, 2), float(rng.normal(0, 2)),
-                   {k: float(v) for k, v in zip(WEIGHTS, rng.normal(0, 1, 10), strict=True)}))
+        Case(
+            label="random x, t, w",
+            args=(
+                rng.normal(0, 1.5, 2),
+                float(rng.normal(0, 2)),
+                {k: float(v) for k, v in zip(WEIGHTS, rng.normal(0, 1, 10), strict=True)},
+            ),
+        )
         for _ in range(5)
     ]
 
@@ -257,39 +310,60 @@ ex3 = Exercise(
     title="Backpropagation in a multilayer network",
     points=20,
     checks=[
-        Check(name="w13", function="backprop", points=6,
-              description="∂E/∂w13, the sheet's backward computation",
-              cases=[BACKPROP_CASE], expect=lambda x, t, w: {"w13": ref.backprop(x, t, w)["w13"]},
-              mistakes=mistakes(MISTAKES, "backprop")),
-        Check(name="all_weights", function="backprop", points=6,
-              description="∂E/∂w for all ten weights", cases=[BACKPROP_CASE],
-              mistakes=mistakes(MISTAKES, "backprop")),
-        Check(name="random", function="backprop", points=8, hidden=True,
-              description="all ten gradients at random inputs and weights",
-              generate=_random_backprop, mistakes=mistakes(MISTAKES, "backprop")),
+        Check(
+            name="w13",
+            function="backprop",
+            points=6,
+            description="∂E/∂w13, the sheet's backward computation",
+            cases=[BACKPROP_CASE],
+            expect=lambda x, t, w: {"w13": ref.backprop(x, t, w)["w13"]},
+            mistakes=mistakes(MISTAKES, "backprop"),
+        ),
+        Check(
+            name="all_weights",
+            function="backprop",
+            points=6,
+            description="∂E/∂w for all ten weights",
+            cases=[BACKPROP_CASE],
+            mistakes=mistakes(MISTAKES, "backprop"),
+        ),
+        Check(
+            name="random",
+            function="backprop",
+            points=8,
+            hidden=True,
+            description="all ten gradients at random inputs and weights",
+            generate=_random_backprop,
+            mistakes=mistakes(MISTAKES, "backprop"),
+        ),
     ],
 )
 
 # Exercise 4 -------------------------------------------------------------------
 
-GRADS_CASE = Case(label="x1 = 1.5, x2 = −2, t = 1, w13 = 0.5, w24 = 0.75",
-                  args=(1.5, -2.0, 1.0, 0.5, 0.75))
+GRADS_CASE = Case(
+    label="x1 = 1.5, x2 = −2, t = 1, w13 = 0.5, w24 = 0.75", args=(1.5, -2.0, 1.0, 0.5, 0.75)
+)
 
 
 def _random_grads(rng: np.random.Generator) -> list[Case]:
-    return [Case(label="random", args=tuple(float(v) for v in rng.normal(0, 1.5, 5)))
-            for _ in range(5)]
+    return [
+        Case(label="random", args=tuple(float(v) for v in rng.normal(0, 1.5, 5))) for _ in range(5)
+    ]
 
 
 def _v_cases(vs: list[float]) -> list[Case]:
-    return [Case(label=f"x1 = 0.7, x2 = −1.2, t = 0.3, v = {v:g}", args=(0.7, -1.2, 0.3, v))
-            for v in vs]
+    return [
+        Case(label=f"x1 = 0.7, x2 = −1.2, t = 0.3, v = {v:g}", args=(0.7, -1.2, 0.3, v)) for v in vs
+    ]
 
 
 def _random_v(rng: np.random.Generator) -> list[Case]:
     vs = np.concatenate([rng.normal(0, 3, 4), rng.uniform(-500, 500, 3)])
-    return [Case(label="random", args=(*(float(a) for a in rng.normal(0, 1.5, 3)), float(v)))
-            for v in vs]
+    return [
+        Case(label="random", args=(*(float(a) for a in rng.normal(0, 1.5, 3)), float(v)))
+        for v in vs
+    ]
 
 
 ex4 = Exercise(
@@ -297,22 +371,48 @@ ex4 = Exercise(
     title="Backpropagation with shared parameters",
     points=30,
     checks=[
-        Check(name="example", function="grads_w13_w24", points=6,
-              description="(∂E/∂w13, ∂E/∂w24) at one point", cases=[GRADS_CASE],
-              mistakes=mistakes(MISTAKES, "grads_w13_w24")),
-        Check(name="random", function="grads_w13_w24", points=6, hidden=True,
-              description="(∂E/∂w13, ∂E/∂w24) at random points",
-              generate=_random_grads, mistakes=mistakes(MISTAKES, "grads_w13_w24")),
-        Check(name="example", function="grad_v", points=6,
-              description="∂E/∂v for moderate v", cases=_v_cases([0.0, 1.5, -2.0]),
-              mistakes=mistakes(MISTAKES, "grad_v")),
-        Check(name="extreme_v", function="grad_v", points=6,
-              description="∂E/∂v stays finite and accurate for |v| up to 500",
-              cases=_v_cases([40.0, -40.0, 300.0, -300.0, 500.0, -500.0]),
-              mistakes=mistakes(MISTAKES, "grad_v")),
-        Check(name="random", function="grad_v", points=6, hidden=True,
-              description="∂E/∂v at random points, |v| ≤ 500",
-              generate=_random_v, mistakes=mistakes(MISTAKES, "grad_v")),
+        Check(
+            name="example",
+            function="grads_w13_w24",
+            points=6,
+            description="(∂E/∂w13, ∂E/∂w24) at one point",
+            cases=[GRADS_CASE],
+            mistakes=mistakes(MISTAKES, "grads_w13_w24"),
+        ),
+        Check(
+            name="random",
+            function="grads_w13_w24",
+            points=6,
+            hidden=True,
+            description="(∂E/∂w13, ∂E/∂w24) at random points",
+            generate=_random_grads,
+            mistakes=mistakes(MISTAKES, "grads_w13_w24"),
+        ),
+        Check(
+            name="example",
+            function="grad_v",
+            points=6,
+            description="∂E/∂v for moderate v",
+            cases=_v_cases([0.0, 1.5, -2.0]),
+            mistakes=mistakes(MISTAKES, "grad_v"),
+        ),
+        Check(
+            name="extreme_v",
+            function="grad_v",
+            points=6,
+            description="∂E/∂v stays finite and accurate for |v| up to 500",
+            cases=_v_cases([40.0, -40.0, 300.0, -300.0, 500.0, -500.0]),
+            mistakes=mistakes(MISTAKES, "grad_v"),
+        ),
+        Check(
+            name="random",
+            function="grad_v",
+            points=6,
+            hidden=True,
+            description="∂E/∂v at random points, |v| ≤ 500",
+            generate=_random_v,
+            mistakes=mistakes(MISTAKES, "grad_v"),
+        ),
     ],
 )
 

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade_parser() -> argparse.ArgumentParser:
-    from grader.runner import DEFAULT_CALL_TIMEOUT
+    from grader.runner import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT
 
     p = argparse.ArgumentParser(
         prog="grade",
@@ -78,14 +78,37 @@ def _grade_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("submission", type=Path, help="a .py module or .ipynb notebook")
     p.add_argument("--sheet", required=True, help="sheet id: 2, 7, 9 or 10 (see `grade sheets`)")
-    p.add_argument("--format", choices=("rich", "json"), default="rich",
-                   help="rich report for people (default) or one JSON document on stdout")
-    p.add_argument("--fail-under", type=float, metavar="SCORE",
-                   help="exit with status 3 when the score is below SCORE")
-    p.add_argument("--seed", type=int, default=0,
-                   help="vary the hidden random inputs (default 0: the course's inputs)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="per-call time limit for checks that set none")
+    p.add_argument(
+        "--format",
+        choices=("rich", "json"),
+        default="rich",
+        help="rich report for people (default) or one JSON document on stdout",
+    )
+    p.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="SCORE",
+        help="exit with status 3 when the score is below SCORE",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="vary the hidden random inputs (default 0: the course's inputs)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="per-call time limit for checks that set none",
+    )
+    p.add_argument(
+        "--load-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=LOAD_TIMEOUT,
+        help=f"time limit for loading the submission (default {LOAD_TIMEOUT:g})",
+    )
     return p
 
 
@@ -103,15 +126,15 @@ def _grade(argv: list[str]) -> int:
         parser.error(f"{path} is not a .py module or .ipynb notebook")
     if str(args.sheet).strip() not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
-    if args.timeout is not None and args.timeout <= 0:
-        parser.error("--timeout must be positive")
+    if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
+        parser.error("time limits must be positive")
 
     from rich.console import Console
 
     from grader import report
     from grader.runner import Options, grade_file
 
-    options = Options(run_seed=args.seed, call_timeout=args.timeout)
+    options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
     err = Console(stderr=True)
     outcome = grade_file(path, lambda: sheets.load(args.sheet), options)
     if not outcome.isolation.full:
@@ -166,8 +189,11 @@ def _template(argv: list[str]) -> int:
     if args.output.exists() and not args.force:
         p.error(f"{args.output} exists; pass --force to overwrite it")
     args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}: fill in each function, then run "
-          f"`grade {args.output} --sheet {sheet_id}`", file=sys.stderr)
+    print(
+        f"wrote {args.output}: fill in each function, then run "
+        f"`grade {args.output} --sheet {sheet_id}`",
+        file=sys.stderr,
+    )
     return EXIT_GRADED
 
 

@@ -150,8 +150,7 @@ class AllClose(Comparator):
             have = have.reshape(())
         if have.shape != want.shape:
             return (
-                f"wrong shape{where}: expected {shape_str(want.shape)}, "
-                f"got {shape_str(have.shape)}"
+                f"wrong shape{where}: expected {shape_str(want.shape)}, got {shape_str(have.shape)}"
             )
         bad_nan = ~np.isfinite(have) & np.isfinite(want)
         if bad_nan.any():
@@ -183,9 +182,7 @@ def _value_message(
         return f"{count}{where}{at}"
     if want.ndim == 0:
         return f"wrong value{where}: expected {short(float(want))}, got {short(float(have))}"
-    return (
-        f"{count}{where}{at}: expected {short(want)}, got {short(have)}"
-    )
+    return f"{count}{where}{at}: expected {short(want)}, got {short(have)}"
 
 
 class Exact(AllClose):
@@ -209,3 +206,15 @@ class Labels(Exact):
     """Class labels: exact equality; ``figure`` may draw where the answer differs."""
 
     figure: Callable[[Any, Any], str | None] | None = None
+
+    def judge(self, expected: Any, got: Any, public: bool) -> str | None:
+        problem = super().judge(expected, got, public)
+        if problem is None or "values differ" not in problem:
+            return problem
+        want, have = np.asarray(expected, dtype=np.float64), to_array(got)
+        wrong = np.flatnonzero(want.ravel() != have.ravel())
+        text = f"{len(wrong)} of {want.size} points get the wrong class"
+        if public:
+            i = int(wrong[0])
+            text += f" (first at row {i}: expected {want.ravel()[i]:g}, got {have.ravel()[i]:g})"
+        return text

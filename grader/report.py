@@ -77,28 +77,33 @@ def render(outcome: Outcome, console: Console) -> None:
         console.print(Panel(Text(outcome.load_error), title="could not load", style="red"))
     for note in outcome.notes:
         console.print(Text(f"note: {note}", style="yellow"))
+    if outcome.load_error:
+        _render_summary(outcome, console)
+        return
     figures = []
     for exercise in sheet.exercises:
         rows = [c for c in outcome.checks if c.exercise == exercise.id]
         got = sum(c.score for c in rows)
+        score = f"{_pts(got)}/{_pts(exercise.points)}"
         table = Table(
-            title=f"Exercise {exercise.id} · {exercise.title}  ({_pts(got)}/{_pts(exercise.points)})",
+            title=f"Exercise {exercise.id} · {exercise.title}  ({score})",
             title_justify="left",
             expand=True,
             show_lines=False,
         )
-        table.add_column("check", no_wrap=True, ratio=2)
+        table.add_column("check", no_wrap=True)
         table.add_column("status", no_wrap=True)
         table.add_column("points", justify="right", no_wrap=True)
         table.add_column("message", ratio=5)
         for c in rows:
             label, style = STATUS_STYLE[c.status]
-            name = f"{c.function} · {c.id.rsplit('.', 1)[-1]}"
+            name = Text(c.function)
+            name.append(f"\n{c.id.rsplit('.', 1)[-1]}" + (" (hidden)" if c.hidden else ""), "dim")
             message = Text(c.message if c.status != "passed" else c.description)
             if c.hint:
                 message.append(f"\nhint: {c.hint}", style="bold yellow")
             table.add_row(
-                Text(name + (" (hidden)" if c.hidden else ""), style="dim" if c.hidden else ""),
+                name,
                 Text(label, style=style),
                 f"{_pts(c.score)}/{_pts(c.max_score)}",
                 message,
@@ -108,6 +113,21 @@ def render(outcome: Outcome, console: Console) -> None:
         console.print(table)
     for c, figure in figures:
         console.print(Panel(Text.from_ansi(figure), title=f"{c.function}: where you differ"))
+    _render_total(outcome, console)
+
+
+def _render_summary(outcome: Outcome, console: Console) -> None:
+    """A submission that did not load: one line per exercise instead of a table of errors."""
+    for exercise in outcome.sheet.exercises:
+        n = sum(c.exercise == exercise.id for c in outcome.checks)
+        console.print(
+            f"Exercise {exercise.id} · {exercise.title}: 0/{_pts(exercise.points)} "
+            f"({n} checks not run)"
+        )
+    _render_total(outcome, console)
+
+
+def _render_total(outcome: Outcome, console: Console) -> None:
     total = Text.assemble(
         ("Total: ", "bold"),
         (f"{_pts(outcome.score)} / {_pts(outcome.max_score)}", _score_style(outcome)),

@@ -91,6 +91,7 @@ class Session:
         self.options = options
         self.worker = Worker(options.limits)
         self.load_reply: Reply | None = None
+        self.shown_name: str | None = None
 
     def start(self) -> None:
         self.worker.start()
@@ -112,8 +113,12 @@ class Session:
         return reply.status == "ok" and reply.value.get("ok")
 
     def call(self, function: str, case: Case, timeout: float) -> Reply:
-        message = {"op": "call", "function": function, "args": list(case.args),
-                   "kwargs": dict(case.kwargs)}
+        message = {
+            "op": "call",
+            "function": function,
+            "args": list(case.args),
+            "kwargs": dict(case.kwargs),
+        }
         return self.worker.request(message, timeout)
 
     def close(self) -> None:
@@ -136,6 +141,7 @@ def grade_file(
         sheet = sheet_loader()
         return _all_failed(sheet, name, f"cannot load the submission: {exc}", "error", started)
     session = Session(source, options)
+    session.shown_name = path.name
     try:
         session.start()
         sheet = sheet_loader()
@@ -147,17 +153,27 @@ def grade_file(
             )
             return _all_failed(sheet, name, message, "timeout", started)
         if reply.status != "ok":
-            return _all_failed(sheet, name, f"the submission crashed while loading: "
-                               f"{reply.detail}", "error", started)
+            return _all_failed(
+                sheet,
+                name,
+                f"the submission crashed while loading: {reply.detail}",
+                "error",
+                started,
+            )
         if not reply.value.get("ok"):
-            message = "the submission failed to load: " + format_error(reply.value["error"])
+            message = "the submission failed to load: " + format_error(
+                reply.value["error"], path.name
+            )
             return _all_failed(sheet, name, message, "error", started)
         notes = list(source.notes)
         for cell in reply.value.get("cell_errors", []):
-            notes.append(f"cell {cell['cell']} failed and was skipped: {format_error(cell)}")
+            notes.append(
+                f"cell {cell['cell']} failed and was skipped: {format_error(cell, path.name)}"
+            )
         results = _run_checks(sheet, session, options)
-        return Outcome(sheet, name, results, isolation(), notes=notes,
-                       seconds=time.monotonic() - started)
+        return Outcome(
+            sheet, name, results, isolation(), notes=notes, seconds=time.monotonic() - started
+        )
     finally:
         session.close()
 
@@ -167,8 +183,14 @@ def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: flo
         _result(sheet, exercise, check, status, 0.0, "see the load error above", None)
         for exercise, check in sheet.iter_checks()
     ]
-    return Outcome(sheet, name, results, isolation(), load_error=_bound(message),
-                   seconds=time.monotonic() - started)
+    return Outcome(
+        sheet,
+        name,
+        results,
+        isolation(),
+        load_error=_bound(message),
+        seconds=time.monotonic() - started,
+    )
 
 
 def _result(
@@ -206,8 +228,9 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
         cid = sheet.check_id(exercise, check)
         seed = check.seed(cid, options.run_seed)
         if check.function in missing:
-            results.append(_result(sheet, exercise, check, "error", 0.0,
-                                   missing[check.function], seed))
+            results.append(
+                _result(sheet, exercise, check, "error", 0.0, missing[check.function], seed)
+            )
             continue
         if check.function in timed_out:
             message = f"not run: {check.function} timed out in an earlier check"
@@ -218,9 +241,19 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
             timed_out.add(check.function)
         if verdict.missing:
             missing[check.function] = verdict.message
-        results.append(_result(sheet, exercise, check, verdict.status,
-                               check.points if verdict.status == "passed" else 0.0,
-                               verdict.message, seed, verdict.hint, verdict.figure))
+        results.append(
+            _result(
+                sheet,
+                exercise,
+                check,
+                verdict.status,
+                check.points if verdict.status == "passed" else 0.0,
+                verdict.message,
+                seed,
+                verdict.hint,
+                verdict.figure,
+            )
+        )
     return results
 
 
@@ -233,8 +266,9 @@ class Verdict:
     missing: bool = False
 
 
-def _run_check(sheet: Sheet, check: Check, session: Session, options: Options,
-               seed: int | None) -> Verdict:
+def _run_check(
+    sheet: Sheet, check: Check, session: Session, options: Options, seed: int | None
+) -> Verdict:
     cases = check.make_cases(seed)
     public = not check.hidden
     timeout = check.timeout or options.call_timeout or DEFAULT_CALL_TIMEOUT
@@ -248,11 +282,14 @@ def _run_check(sheet: Sheet, check: Check, session: Session, options: Options,
         if not answer.get("ok"):
             error = answer["error"]
             if error.get("kind") == "missing":
-                return Verdict("error", f"{check.function} is missing from the submission "
-                               f"({error.get('message', '')})", missing=True)
+                return Verdict(
+                    "error",
+                    f"{check.function} is missing from the submission ({error.get('message', '')})",
+                    missing=True,
+                )
             if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
                 continue
-            return _raised(error, label)
+            return _raised(error, label, session.shown_name)
         got = answer.get("value")
         if isinstance(expected, Raised):
             shown = f": got {short(got)}" if public else ""
@@ -284,13 +321,14 @@ def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> 
     return Verdict(status, message)
 
 
-def _raised(error: dict, label: str) -> Verdict:
+def _raised(error: dict, label: str, shown_name: str | None) -> Verdict:
     if error.get("type") == "NotImplementedError":
         return Verdict("error", f"{label}: not implemented yet (raises NotImplementedError)")
-    return Verdict("error", f"{label} {format_error(error)}")
+    return Verdict("error", f"{label} {format_error(error, shown_name)}")
 
 
-def format_error(error: dict) -> str:
+def format_error(error: dict, shown_name: str | None = None) -> str:
+    """One line for an exception the worker reported, naming the student's own file."""
     kind = error.get("kind")
     if kind == "exit":
         text = f"called exit() ({error.get('message', '')})"
@@ -302,7 +340,10 @@ def format_error(error: dict) -> str:
         text = f"raised {error.get('type', 'an exception')}: {error.get('message', '')}"
     where = error.get("where")
     if where:
-        place = f"{where.get('file', '')}, line {where.get('line')}"
+        file = str(where.get("file", ""))
+        if shown_name and file.startswith("submission."):
+            file = shown_name + file[len(file.split(" ")[0]) :]
+        place = f"{file}, line {where.get('line')}"
         if where.get("function") and where["function"] != "<module>":
             place += f", in {where['function']}"
         text += f" ({place})"

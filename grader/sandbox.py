@@ -347,7 +347,9 @@ class Worker:
         with contextlib.suppress(subprocess.TimeoutExpired):
             code = self.proc.wait(0.5) if wait else self.proc.poll()
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+            name = (
+                signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+            )
             return f"the process was killed by {name}"
         if code is not None and code > 128 and isolation().method == "bubblewrap":
             sig = code - 128
@@ -398,7 +400,7 @@ def _buffer_lengths(header: bytes) -> list[int]:
 def _set_rlimits(limits: Limits, nproc: bool) -> None:
     def cap(which: int, value: int) -> None:
         with contextlib.suppress(ValueError, OSError):
-            soft, hard = resource.getrlimit(which)
+            _, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
             resource.setrlimit(which, (value, value))

@@ -98,7 +98,8 @@ class Exercise(Model):
         total = sum(c.points for c in self.checks)
         if abs(total - self.points) > 1e-9:
             raise ValueError(
-                f"exercise {self.id}: checks give {total:g} points, the exercise has {self.points:g}"
+                f"exercise {self.id}: checks give {total:g} points, "
+                f"the exercise has {self.points:g}"
             )
         return self
 

@@ -29,8 +29,7 @@ import numpy as np
 HEADER = struct.Struct("<Q")
 MAX_DEPTH = 64
 ALLOWED_DTYPES = frozenset(
-    np.dtype(t).str
-    for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
+    np.dtype(t).str for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
 )
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-import wire  # noqa: E402
+import numpy as np
+import wire
 
 MAX_MESSAGE = 600
 SUBMISSION = "submission"
@@ -144,8 +144,11 @@ def describe(exc: BaseException, filename: str | None) -> dict:
         frames = traceback.extract_tb(exc.__traceback__)
         own = [f for f in frames if os.path.basename(f.filename).startswith(SUBMISSION)]
         if own:
-            where = {"file": os.path.basename(own[-1].filename), "line": own[-1].lineno,
-                     "function": own[-1].name}
+            where = {
+                "file": os.path.basename(own[-1].filename),
+                "line": own[-1].lineno,
+                "function": own[-1].name,
+            }
     return {
         "kind": kind,
         "type": type(exc).__name__[:80],

@@ -180,13 +180,14 @@ def recursive_grad(bracketed: str, emb: dict, W: np.ndarray, b: np.ndarray, u: n
         if isinstance(word, str):
             grads["emb"][word] = np.zeros(d)
 
+    node_grad = [np.zeros(d) for _ in nodes]
+
     def send(child: Child, g: np.ndarray) -> None:
         if isinstance(child, str):
             grads["emb"][child] += g
         else:
             node_grad[child] += g
 
-    node_grad = [np.zeros(d) for _ in nodes]
     if nodes:
         node_grad[-1] = np.asarray(u, dtype=float).copy()
     else:

@@ -1,0 +1,99 @@
+"""Comparison: every reasonable numeric style is accepted, every wrong one is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.comparison import AllClose, Exact, Labels, Unusable, to_array
+from grader.wire import Unconvertible
+
+ALLCLOSE = AllClose()
+
+
+@pytest.mark.parametrize(
+    "got",
+    [
+        np.array([1.0, 2.0]),
+        [1.0, 2.0],
+        (1, 2),
+        np.array([1, 2], dtype=np.int32),
+        np.array([1.0, 2.0], dtype=np.float32),
+        [np.float64(1.0), 2],
+    ],
+)
+def test_numeric_styles_are_accepted(got):
+    assert ALLCLOSE.judge(np.array([1.0, 2.0]), got, public=True) is None
+
+
+def test_shape_is_checked_before_values():
+    message = ALLCLOSE.judge(np.zeros((2, 3)), np.zeros((3, 2)), public=True)
+    assert "shape" in message and "(2, 3)" in message and "(3, 2)" in message
+
+
+def test_scalar_accepts_size_one_answers():
+    assert ALLCLOSE.judge(2.0, np.array([2.0]), public=True) is None
+    assert ALLCLOSE.judge(2.0, [[2.0]], public=True) is None
+
+
+def test_nan_and_inf_are_wrong_unless_expected():
+    assert "NaN" in ALLCLOSE.judge(np.ones(2), np.array([1.0, np.nan]), public=True)
+    assert "inf" in ALLCLOSE.judge(np.ones(2), np.array([1.0, np.inf]), public=True)
+    assert ALLCLOSE.judge(np.array([np.inf, 1.0]), np.array([np.inf, 1.0]), public=True) is None
+
+
+def test_tolerances():
+    assert AllClose(rtol=1e-6).judge(1.0, 1.0 + 5e-7, public=True) is None
+    assert AllClose(rtol=1e-6).judge(1.0, 1.0 + 5e-6, public=True) is not None
+    assert Exact().judge(3, 3.0, public=True) is None
+    assert Exact().judge(3, 3.0000001, public=True) is not None
+
+
+def test_hidden_messages_show_no_values():
+    message = ALLCLOSE.judge(np.array([1.25, 2.5]), np.array([1.25, 9.75]), public=False)
+    assert "9.75" not in message and "2.5" not in message
+    public = ALLCLOSE.judge(np.array([1.25, 2.5]), np.array([1.25, 9.75]), public=True)
+    assert "9.75" in public
+
+
+def test_dicts_are_compared_by_key():
+    want = {"a": 1.0, "b": np.zeros(2)}
+    assert ALLCLOSE.judge(want, {"a": 1, "b": [0, 0], "extra": "ignored"}, public=True) is None
+    assert "lacks the key" in ALLCLOSE.judge(want, {"a": 1.0}, public=True)
+    assert "['b']" in ALLCLOSE.judge(want, {"a": 1.0, "b": [0, 1]}, public=True)
+
+
+def test_tuple_of_numbers_accepts_arrays_and_lists():
+    assert ALLCLOSE.judge((1.0, 2.0), np.array([1.0, 2.0]), public=True) is None
+    assert ALLCLOSE.judge((1.0, 2.0), [1.0, 2.0], public=True) is None
+
+
+@pytest.mark.parametrize(
+    "got, fragment",
+    [
+        (None, "None"),
+        ("1.0", "string"),
+        (Unconvertible("Thing"), "Thing"),
+        ({"x": 1}, "dict"),
+        ([[1.0], [1.0, 2.0]], "ragged"),
+        ([1.0, None], "None"),
+    ],
+)
+def test_unusable_answers_are_named(got, fragment):
+    message = ALLCLOSE.judge(np.array([1.0, 2.0]), got, public=True)
+    assert message is not None and fragment in message
+
+
+def test_to_array_rejects_strings():
+    with pytest.raises(Unusable):
+        to_array("abc")
+
+
+def test_labels_message_counts_points():
+    message = Labels().judge(np.array([1, 2, 2]), np.array([1, 1, 2]), public=True)
+    assert "1 of 3 points" in message
+
+
+def test_matches_is_false_for_unusable():
+    assert not ALLCLOSE.matches(np.ones(2), None)
+    assert ALLCLOSE.matches(np.ones(2), [1, 1])

@@ -1,0 +1,92 @@
+"""A misbehaving function costs its own checks and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import EXAMPLES, by_function, grade_json
+
+CORRECT = (EXAMPLES / "sheet2" / "correct.py").read_text()
+
+LOGCOSH_GRAD_POINTS = 10.0
+
+
+def with_logcosh_grad(body: str) -> str:
+    """The correct submission with logcosh_grad replaced by ``body``."""
+    head, tail = CORRECT.split("def logcosh_grad(y, t):\n    return np.tanh(y - t)\n")
+    return head + "def logcosh_grad(y, t):\n" + body + "\n" + tail
+
+
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        ("    while True:\n        pass", "timeout", "did not finish"),
+        ("    import os\n    os._exit(3)", "error", "crashed"),
+        ("    import sys\n    sys.exit(1)", "error", "exit"),
+        ("    raise KeyboardInterrupt", "error", "KeyboardInterrupt"),
+        ("    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)", "error", "crashed"),
+        ("    return None", "failed", "None"),
+        ("    return 'tanh(y - t)'", "failed", "string"),
+        ("    return np.tanh(y - t)[..., None]", "failed", "shape"),
+        ("    return np.full(np.shape(y), np.nan)", "failed", "NaN"),
+        ("    return object()", "failed", "object"),
+        ("    raise ValueError('nope')", "error", "ValueError: nope"),
+    ],
+)
+def test_bad_function_costs_only_its_checks(submission, body, status, fragment):
+    report = grade_json(submission(with_logcosh_grad(body)), "2", "--timeout", "2")
+    funcs = by_function(report)
+    first = funcs["logcosh_grad"][0]
+    assert first["status"] == status, first
+    assert fragment in first["message"]
+    assert all(c["score"] == 0 for c in funcs["logcosh_grad"])
+    assert report["score"] == 100.0 - LOGCOSH_GRAD_POINTS
+
+
+def test_timed_out_function_is_not_run_again(submission):
+    report = grade_json(
+        submission(with_logcosh_grad("    while True:\n        pass")), "2", "--timeout", "1"
+    )
+    second = by_function(report)["logcosh_grad"][1]
+    assert second["status"] == "timeout" and "not run" in second["message"]
+
+
+def test_printing_a_fake_report_changes_nothing(submission):
+    fake = (
+        '    print(\'{"score": 100, "max_score": 100, "checks": []}\')\n'
+        "    import sys\n    sys.stderr.write('passed\\n' * 100)\n"
+        "    return -np.tanh(y - t)"
+    )
+    report = grade_json(submission(with_logcosh_grad(fake)), "2")
+    assert report["score"] == 100.0 - LOGCOSH_GRAD_POINTS
+
+
+def test_hang_at_import_is_a_timeout_for_every_check(submission):
+    source = "import time\nwhile True:\n    time.sleep(1)\n"
+    report = grade_json(submission(source), "2", "--load-timeout", "2")
+    assert report["score"] == 0.0
+    assert all(c["status"] == "timeout" for c in report["checks"])
+
+
+def test_exit_at_import_is_an_error_for_every_check(submission):
+    report = grade_json(submission("import sys\nsys.exit(0)\n"), "2")
+    assert all(c["status"] == "error" for c in report["checks"])
+    assert "exit" in report["load_error"]
+
+
+def test_notebook_failing_cell_is_reported_and_later_cells_run(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\n" + CORRECT),
+        nbformat.v4.new_code_cell("1 / 0"),
+        nbformat.v4.new_code_cell(
+            "!pip install nothing\ndef logcosh_grad(y, t):\n    return -np.tanh(y - t)"
+        ),
+    ]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    report = grade_json(path, "2")
+    assert any("cell 2" in n and "ZeroDivisionError" in n for n in report["notes"])
+    assert report["score"] == 100.0 - LOGCOSH_GRAD_POINTS
