@@ -129,19 +129,22 @@ def _grade(argv: list[str]) -> int:
     if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
         parser.error("time limits must be positive")
 
-    from rich.console import Console
-
-    from grader import report
-    from grader.runner import Options, grade_file
+    from grader.session import Options, open_session
 
     options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
-    err = Console(stderr=True)
-    outcome = grade_file(path, lambda: sheets.load(args.sheet), options)
+    opened = open_session(path, options)  # the worker boots while we import and build the spec
+
+    from grader import report
+    from grader.runner import grade_session
+
+    outcome = grade_session(opened, lambda: sheets.load(args.sheet), options)
     if not outcome.isolation.full:
-        err.print(f"[yellow]warning: reduced isolation: {outcome.isolation.note}[/]")
+        print(f"grade: warning: reduced isolation: {outcome.isolation.note}", file=sys.stderr)
     if args.format == "json":
-        report.print_json(outcome, Console(file=sys.stdout))
+        report.print_json(outcome, sys.stdout)
     else:
+        from rich.console import Console
+
         report.render(outcome, Console())
     if args.fail_under is not None and outcome.score < args.fail_under:
         return EXIT_FAIL_UNDER

@@ -19,6 +19,8 @@ PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 class LoadError(Exception):
     """The submission cannot be read; the message says why."""
 
+    path: Path | None = None
+
 
 @dataclass(frozen=True)
 class Source:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from grader.runner import CheckResult, Outcome
 
@@ -60,11 +58,15 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
     return out
 
 
-def print_json(outcome: Outcome, console: Console) -> None:
-    console.file.write(json.dumps(to_json(outcome), indent=2, allow_nan=False) + "\n")
+def print_json(outcome: Outcome, stream: TextIO) -> None:
+    stream.write(json.dumps(to_json(outcome), indent=2, allow_nan=False) + "\n")
 
 
 def render(outcome: Outcome, console: Console) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     sheet = outcome.sheet
     console.print(
         Text.assemble(
@@ -128,6 +130,9 @@ def _render_summary(outcome: Outcome, console: Console) -> None:
 
 
 def _render_total(outcome: Outcome, console: Console) -> None:
+    from rich.console import Group
+    from rich.text import Text
+
     total = Text.assemble(
         ("Total: ", "bold"),
         (f"{_pts(outcome.score)} / {_pts(outcome.max_score)}", _score_style(outcome)),

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.comparison import Unusable, short
-from grader.loading import LoadError, Source, read_submission
-from grader.sandbox import Isolation, Limits, Reply, Worker, isolation
+from grader.loading import LoadError
+from grader.sandbox import Isolation, Reply, isolation
+from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Sheet
 
-DEFAULT_CALL_TIMEOUT = 10.0
-LOAD_TIMEOUT = 60.0
+__all__ = ["DEFAULT_CALL_TIMEOUT", "LOAD_TIMEOUT", "Options", "Outcome", "grade_file"]
+
 MAX_MESSAGE = 700
 
 
@@ -68,61 +69,11 @@ class Raised:
     exception: str
 
 
-@dataclass
-class Options:
-    run_seed: int = 0
-    call_timeout: float | None = None
-    load_timeout: float = LOAD_TIMEOUT
-    limits: Limits = field(default_factory=Limits)
-
-
 def truth(sheet: Sheet, check: Check, case: Case) -> Any:
     try:
         return sheet.expected(check, case)
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         return Raised(type(exc).__name__)
-
-
-class Session:
-    """A submission loaded in a (restartable) worker."""
-
-    def __init__(self, source: Source, options: Options) -> None:
-        self.source = source
-        self.options = options
-        self.worker = Worker(options.limits)
-        self.load_reply: Reply | None = None
-        self.shown_name: str | None = None
-
-    def start(self) -> None:
-        self.worker.start()
-
-    def load(self) -> Reply:
-        message = {
-            "op": "load",
-            "filename": self.source.filename,
-            "notebook": self.source.notebook,
-            "cells": self.source.cells,
-        }
-        self.load_reply = self.worker.request(message, self.options.load_timeout)
-        return self.load_reply
-
-    def restart(self) -> bool:
-        self.worker.kill()
-        self.worker.start()
-        reply = self.load()
-        return reply.status == "ok" and reply.value.get("ok")
-
-    def call(self, function: str, case: Case, timeout: float) -> Reply:
-        message = {
-            "op": "call",
-            "function": function,
-            "args": list(case.args),
-            "kwargs": dict(case.kwargs),
-        }
-        return self.worker.request(message, timeout)
-
-    def close(self) -> None:
-        self.worker.close()
 
 
 def grade_file(
@@ -131,21 +82,28 @@ def grade_file(
     options: Options | None = None,
     display_name: str | None = None,
 ) -> Outcome:
-    """Grade one file. The worker boots while the sheet's spec loads."""
+    """Grade one file from start to end."""
     options = options or Options()
+    return grade_session(open_session(path, options), sheet_loader, options, display_name)
+
+
+def grade_session(
+    opened: Session | LoadError,
+    sheet_loader: Callable[[], Sheet],
+    options: Options,
+    display_name: str | None = None,
+) -> Outcome:
+    """Grade a submission whose worker is already booting (see ``open_session``)."""
     started = time.monotonic()
-    name = display_name or str(path)
-    try:
-        source = read_submission(path)
-    except LoadError as exc:
+    if isinstance(opened, LoadError):
         sheet = sheet_loader()
-        return _all_failed(sheet, name, f"cannot load the submission: {exc}", "error", started)
-    session = Session(source, options)
-    session.shown_name = path.name
+        name = display_name or str(opened.path)
+        return _all_failed(sheet, name, f"cannot load the submission: {opened}", "error", started)
+    session = opened
+    name = display_name or str(session.path)
     try:
-        session.start()
         sheet = sheet_loader()
-        reply = session.load()
+        reply = session.wait_loaded()
         if reply.status == "timeout":
             message = (
                 f"loading the submission took longer than {options.load_timeout:g} s "
@@ -153,22 +111,18 @@ def grade_file(
             )
             return _all_failed(sheet, name, message, "timeout", started)
         if reply.status != "ok":
-            return _all_failed(
-                sheet,
-                name,
-                f"the submission crashed while loading: {reply.detail}",
-                "error",
-                started,
-            )
+            message = f"the submission crashed while loading: {reply.detail}"
+            return _all_failed(sheet, name, message, "error", started)
         if not reply.value.get("ok"):
             message = "the submission failed to load: " + format_error(
-                reply.value["error"], path.name
+                reply.value["error"], session.shown_name
             )
             return _all_failed(sheet, name, message, "error", started)
-        notes = list(source.notes)
+        notes = list(session.source.notes)
         for cell in reply.value.get("cell_errors", []):
             notes.append(
-                f"cell {cell['cell']} failed and was skipped: {format_error(cell, path.name)}"
+                f"cell {cell['cell']} failed and was skipped: "
+                f"{format_error(cell, session.shown_name)}"
             )
         results = _run_checks(sheet, session, options)
         return Outcome(

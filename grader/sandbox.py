@@ -290,12 +290,20 @@ class Worker:
 
     def request(self, message: dict, timeout: float) -> Reply:
         """Send one request and wait up to ``timeout`` seconds for its answer."""
+        return self.send(message) or self.receive(timeout)
+
+    def send(self, message: dict) -> Reply | None:
+        """Send without waiting (the worker may still be booting); a Reply only on failure."""
         if self.proc is None or self.proc.poll() is not None:
             return Reply("crashed", detail=self._exit_detail())
         try:
             wire.write_all(self.proc.stdin.fileno(), wire.encode(message))
         except (BrokenPipeError, OSError):
             return Reply("crashed", detail=self._exit_detail())
+        return None
+
+    def receive(self, timeout: float) -> Reply:
+        """Wait up to ``timeout`` seconds for the answer to the last request."""
         return self._read_reply(time.monotonic() + timeout)
 
     def _read_reply(self, deadline: float) -> Reply:

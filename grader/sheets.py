@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from typing import TYPE_CHECKING
 
-from grader.spec import Sheet
+if TYPE_CHECKING:
+    from grader.spec import Sheet
 
 SHEET_MODULES = {
     "2": "exercises.sheet2",

@@ -1,0 +1,435 @@
+"""``grade batch``: grade a folder of submissions into a gradebook, resumably.
+
+Each submission is graded by ``grade_file`` exactly as ``grade`` would, in its own
+sandboxed worker process; threads only wait for those processes, so a thread
+pool gives the parallelism. One bad submission never stops a batch: whatever
+happens to it becomes its row. The main thread is the gradebook's only writer
+and commits every result as it arrives, which is what makes a rerun after an
+interruption grade only what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.gradebook import (
+    AMBIGUOUS,
+    GRADED,
+    GRADER_ERROR,
+    NO_SUBMISSION,
+    NOT_LOADED,
+    Entry,
+    Gradebook,
+    GradebookError,
+    Key,
+    check_ids,
+    points,
+    spec_fingerprint,
+    write_csv,
+)
+from grader.report import to_json
+from grader.runner import LOAD_TIMEOUT, Options, grade_file
+from grader.sandbox import isolation
+from grader.spec import Sheet
+
+SUFFIXES = (".py", ".ipynb")
+SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
+DEFAULT_DB = Path("gradebook.sqlite")
+EXIT_GRADED, EXIT_INTERNAL = 0, 1
+
+EPILOG = """\
+what is a submission:
+  every .py / .ipynb file directly in DIR (its id is the file name), and every
+  folder in DIR (one per student; its id is the folder name) holding one such
+  file, at any depth. A folder holding several is graded by the one named like
+  the sheet (sheet2.ipynb, Sheet_02.py, blatt2.ipynb, ex2.py; a notebook wins a
+  tie), else by the only one at the folder's top; otherwise it gets a row with
+  status "ambiguous". Hidden files and folders, __pycache__ and __MACOSX are
+  skipped, as is any other kind of file.
+
+the gradebook (--db, default ./gradebook.sqlite):
+  a SQLite table `grades` keyed by sheet, submission, the file's sha256, the
+  seed and the sheet's list of checks, holding score, max_score, status, the
+  full JSON report and graded_at. Every result is committed as soon as it is
+  graded, so after an interruption the same command grades only what is
+  missing; a changed file is graded again (older versions stay as history).
+  Time limits are not part of the key: pass --regrade after changing them.
+
+status of a row:
+  graded         loaded and graded, whatever the score
+  not_loaded     the file could not be loaded (syntax error, hang...): score 0
+  no_submission  the student's folder holds no .py or .ipynb: score 0
+  ambiguous      the folder holds several and none stands out: score 0
+  grader_error   the grader itself failed on it (exit status 1); retried next run
+
+exit status: 0 the batch was graded (any scores), 2 usage error,
+             1 the grader failed on some submission, 130 interrupted.
+"""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's entry: the file to grade, or why there is none."""
+
+    id: str
+    path: Path | None
+    shown: str  # the path relative to DIR, as the report names it
+    status: str = GRADED
+    message: str = ""
+
+
+def discover(root: Path, sheet_id: str) -> list[Submission]:
+    """Every submission in ``root``, sorted by id; see EPILOG for the rules."""
+    found = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if _skipped(entry.name):
+            continue
+        if entry.is_file() and entry.suffix.lower() in SUFFIXES:
+            found.append(Submission(entry.name, entry, entry.name))
+        elif entry.is_dir():
+            found.append(_from_folder(root, entry, sheet_id))
+    return found
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_DIRS
+
+
+def _from_folder(root: Path, folder: Path, sheet_id: str) -> Submission:
+    candidates = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        candidates += [
+            Path(here, f) for f in sorted(files) if not _skipped(f) and f.lower().endswith(SUFFIXES)
+        ]
+    picked = pick(folder, candidates, sheet_id)
+    if picked is not None:
+        return Submission(folder.name, picked, picked.relative_to(root).as_posix())
+    shown = folder.name + "/"
+    if not candidates:
+        message = f"the folder {shown} holds no .py or .ipynb file"
+        return Submission(folder.name, None, shown, NO_SUBMISSION, message)
+    names = ", ".join(c.relative_to(folder).as_posix() for c in candidates)
+    message = (
+        f"the folder {shown} holds several files that could be the submission ({names}); "
+        f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
+    )
+    return Submission(folder.name, None, shown, AMBIGUOUS, message)
+
+
+def pick(folder: Path, candidates: list[Path], sheet_id: str) -> Path | None:
+    """The one file to grade among a folder's candidates, or None when none stands out."""
+    if len(candidates) == 1:
+        return candidates[0]
+    pattern = re.compile(
+        rf"(sheet|blatt|uebung|übung|exercise|ex|assignment|hw)[\s_-]*0*{re.escape(sheet_id)}(?!\d)"
+    )
+    named = [c for c in candidates if pattern.search(c.stem.lower())]
+    notebooks = [c for c in named if c.suffix.lower() == ".ipynb"]
+    top = [c for c in candidates if c.parent == folder]
+    for group in (named, notebooks, top):
+        if len(group) == 1:
+            return group[0]
+    return None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="grade batch",
+        description="Grade every submission in DIR into a SQLite gradebook (and a CSV).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="folder of submissions")
+    p.add_argument("--sheet", required=True, help="sheet id: 2, 7, 9 or 10 (see `grade sheets`)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help=f"submissions graded at once (default {default_jobs()}: min(2, CPUs))",
+    )
+    p.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, metavar="FILE", help="gradebook (see below)"
+    )
+    p.add_argument("--csv", type=Path, metavar="FILE", help="also write the grades as CSV")
+    p.add_argument(
+        "--format",
+        choices=("rich", "json"),
+        default="rich",
+        help="summary on stdout: a table (default) or a JSON list",
+    )
+    p.add_argument("--seed", type=int, default=0, help="vary the hidden random inputs (default 0)")
+    p.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="per-call limit for checks that set none"
+    )
+    p.add_argument(
+        "--load-timeout",
+        type=float,
+        default=LOAD_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit for loading a submission (default {LOAD_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--regrade", action="store_true", help="grade everything again, ignoring stored grades"
+    )
+    return p
+
+
+def default_jobs() -> int:
+    """At most two by default: more workers make per-call time limits flaky on small machines."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(2, cores or 1))
+
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from grader import sheets
+
+    if not args.dir.exists():
+        parser.error(f"no such folder: {args.dir}")
+    if not args.dir.is_dir():
+        parser.error(
+            f"{args.dir} is not a folder; grade a single file with `grade FILE --sheet ID`"
+        )
+    if str(args.sheet).strip() not in sheets.available():
+        parser.error(str(sheets.UnknownSheet(args.sheet)))
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
+        parser.error("time limits must be positive")
+    for name, path in (("--csv", args.csv), ("--db", args.db)):
+        if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
+            parser.error(f"{name} {path}: not a file in an existing folder")
+    sheet = sheets.load(args.sheet)
+    found = discover(args.dir, sheet.id)
+    if not found:
+        parser.error(
+            f"{args.dir} holds no submissions: no .py or .ipynb file and no folder "
+            "(one per student) in it"
+        )
+    try:
+        book = Gradebook(args.db)
+    except GradebookError as exc:
+        parser.error(str(exc))
+    try:
+        return _run(args, sheet, found, book)
+    finally:
+        book.close()
+
+
+def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: Gradebook) -> int:
+    started = time.monotonic()
+    spec = spec_fingerprint(sheet)
+    rows: dict[str, Entry] = {}
+    reused: set[str] = set()
+    todo: list[tuple[Submission, Key]] = []
+    for sub in found:
+        key = Key(sheet.id, sub.id, _fingerprint(sub), args.seed, spec)
+        stored = None if args.regrade else book.get(key)
+        if stored is not None and stored.status != GRADER_ERROR:
+            rows[sub.id] = stored
+            reused.add(sub.id)
+        elif sub.path is None:
+            rows[sub.id] = Entry(sub.status, 0.0, sheet.points, sub.message, path=sub.shown)
+            book.put(key, rows[sub.id])
+        else:
+            todo.append((sub, key))
+    if reused:
+        print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
+    iso = isolation()  # probed once here rather than racing in the threads
+    if todo and not iso.full:
+        print(f"grade: warning: reduced isolation: {iso.note}", file=sys.stderr)
+    options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
+    failures = _grade_all(todo, sheet, options, args.jobs, book, rows)
+    seconds = time.monotonic() - started
+    print(
+        f"graded {len(todo)}, reused {len(reused)}, {len(rows)} submissions in {seconds:.1f} s "
+        f"({args.jobs} job{'s' * (args.jobs != 1)})",
+        file=sys.stderr,
+    )
+    if args.csv is not None:
+        write_csv(args.csv, check_ids(sheet), rows)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    _summary(rows, reused, args.format)
+    return EXIT_INTERNAL if failures else EXIT_GRADED
+
+
+def _fingerprint(sub: Submission) -> str:
+    """The file's sha256; for a folder with nothing to grade, a hash of why, so a fix shows."""
+    if sub.path is None:
+        return hashlib.sha256(f"{sub.status}:{sub.message}".encode()).hexdigest()
+    return hashlib.sha256(sub.path.read_bytes()).hexdigest()
+
+
+def _grade_all(
+    todo: list[tuple[Submission, Key]],
+    sheet: Sheet,
+    options: Options,
+    jobs: int,
+    book: Gradebook,
+    rows: dict[str, Entry],
+) -> int:
+    """Grade in parallel; store each result the moment it arrives. Returns the grader failures."""
+    progress = _Progress(len(todo))
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    futures = {pool.submit(grade_one, sub, sheet, options): (sub, key) for sub, key in todo}
+    failures = 0
+    try:
+        for future in as_completed(futures):
+            sub, key = futures[future]
+            entry, trace = future.result()
+            book.put(key, entry)
+            rows[sub.id] = entry
+            progress.graded(sub.id, entry)
+            if trace:
+                failures += 1
+                progress.log(f"grade: internal error on {_shown(sub.id)}:\n{trace}")
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        progress.close()
+        print(
+            f"interrupted after {progress.done} of {len(todo)}; those are saved in the gradebook: "
+            "run the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        raise
+    progress.close()
+    pool.shutdown()
+    return failures
+
+
+def grade_one(sub: Submission, sheet: Sheet, options: Options) -> tuple[Entry, str | None]:
+    """Grade one submission, never raising: a grader failure becomes its row (and a traceback)."""
+    started = time.monotonic()
+    assert sub.path is not None
+    try:
+        outcome = grade_file(sub.path, lambda: sheet, options, display_name=sub.shown)
+        report = to_json(outcome)
+        json.dumps(report, allow_nan=False)  # fail here, in this row, not in the gradebook
+    except Exception as exc:
+        message = f"the grader failed on this submission: {type(exc).__name__}: {exc}"
+        entry = Entry(
+            GRADER_ERROR,
+            0.0,
+            sheet.points,
+            message,
+            path=sub.shown,
+            seconds=time.monotonic() - started,
+        )
+        return entry, traceback.format_exc()
+    status = NOT_LOADED if outcome.load_error else GRADED
+    entry = Entry(
+        status,
+        outcome.score,
+        outcome.max_score,
+        outcome.load_error or "",
+        report,
+        sub.shown,
+        outcome.seconds,
+    )
+    return entry, None
+
+
+class _Progress:
+    """Progress on stderr: a rich bar at a terminal, plain lines for logs, CI and tests."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.bar: object | None = None
+        if total and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "grading",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+            self.task = self.bar.add_task("grading", total=total)
+            self.bar.start()
+
+    def graded(self, submission: str, entry: Entry) -> None:
+        self.done += 1
+        line = f"graded {self.done}/{self.total} {_shown(submission)} {points(entry.score)}"
+        if entry.status != GRADED:
+            line += f" ({entry.status})"
+        self.log(line)
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def log(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A student-chosen name made safe for a terminal: control characters escaped, bounded."""
+    clean = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def _summary(rows: dict[str, Entry], reused: set[str], fmt: str) -> None:
+    ordered = sorted(rows)
+    if fmt == "json":
+        listing = [
+            {
+                "submission": s,
+                "score": rows[s].score,
+                "max_score": rows[s].max_score,
+                "status": rows[s].status,
+                "message": rows[s].message,
+                "reused": s in reused,
+            }
+            for s in ordered
+        ]
+        sys.stdout.write(json.dumps(listing, indent=2, allow_nan=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Batch", title_justify="left")
+    for column, justify in (("submission", "left"), ("score", "right"), ("passed", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("status / message", ratio=1)
+    for s in ordered:
+        e = rows[s]
+        checks = (e.report or {}).get("checks", [])
+        passed = f"{sum(c['status'] == 'passed' for c in checks)}/{len(checks)}" if checks else "-"
+        note = e.status if not e.message else f"{e.status}: {_shown(e.message, 160)}"
+        style = _score_style(e) if e.status == GRADED else "red"
+        table.add_row(
+            Text(_shown(s)),
+            Text(f"{points(e.score)}/{points(e.max_score)}", style=style),
+            passed,
+            Text(note, style="dim" if e.status == GRADED else "red"),
+        )
+    mean = sum(rows[s].score for s in ordered) / len(ordered)
+    table.caption = f"{len(ordered)} submissions, mean score {points(round(mean, 2))}"
+    Console().print(table)
+
+
+def _score_style(entry: Entry) -> str:
+    ratio = entry.score / entry.max_score if entry.max_score else 0
+    return "green" if ratio >= 0.999 else "yellow" if ratio >= 0.5 else "red"

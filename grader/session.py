@@ -1,0 +1,98 @@
+"""A submission loaded in a sandboxed worker, started as early as possible.
+
+Booting the worker (a Python process importing numpy, then the submission)
+costs about as much as the grader's own imports, so the CLI opens the session
+first and builds the spec while the worker boots. This module therefore imports
+nothing heavy: no numpy, no pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.loading import LoadError, Source, read_submission
+from grader.sandbox import Limits, Reply, Worker
+
+if TYPE_CHECKING:
+    from grader.spec import Case
+
+DEFAULT_CALL_TIMEOUT = 10.0
+LOAD_TIMEOUT = 60.0
+
+
+@dataclass
+class Options:
+    run_seed: int = 0
+    call_timeout: float | None = None
+    load_timeout: float = LOAD_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
+
+
+class Session:
+    """A submission loaded in a (restartable) worker."""
+
+    def __init__(self, path: Path, source: Source, options: Options) -> None:
+        self.path = path
+        self.source = source
+        self.options = options
+        self.worker = Worker(options.limits)
+        self.load_reply: Reply | None = None
+        self.shown_name = path.name
+        self._pending: Reply | None = None
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def begin_load(self) -> None:
+        """Ask the worker to load the submission; it may still be booting."""
+        message = {
+            "op": "load",
+            "filename": self.source.filename,
+            "notebook": self.source.notebook,
+            "cells": self.source.cells,
+        }
+        self._pending = self.worker.send(message)
+
+    def load(self) -> Reply:
+        self.begin_load()
+        return self.wait_loaded()
+
+    def wait_loaded(self) -> Reply:
+        """The answer to the load request sent by ``open_session`` or ``load``."""
+        reply = self._pending or self.worker.receive(self.options.load_timeout)
+        self._pending = None
+        self.load_reply = reply
+        return reply
+
+    def restart(self) -> bool:
+        self.worker.kill()
+        self.worker.start()
+        reply = self.load()
+        return reply.status == "ok" and reply.value.get("ok")
+
+    def call(self, function: str, case: Case, timeout: float) -> Reply:
+        message = {
+            "op": "call",
+            "function": function,
+            "args": list(case.args),
+            "kwargs": dict(case.kwargs),
+        }
+        return self.worker.request(message, timeout)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+def open_session(path: Path, options: Options) -> Session | LoadError:
+    """Read the file, start the worker and send it the code, without waiting."""
+    try:
+        source = read_submission(path)
+    except LoadError as exc:
+        exc.path = path
+        return exc
+    session = Session(path, source, options)
+    session.start()
+    session.begin_load()
+    return session
