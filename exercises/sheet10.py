@@ -23,6 +23,7 @@ and 3.1; its section 2 has nothing to grade).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -68,8 +69,7 @@ def _rnn_example_cases(with_y: bool) -> list[Case]:
 
 
 def _rnn_params(rng: np.random.Generator, d: int, n: int, K: int) -> dict[str, np.ndarray]:
-    shapes = {"W_hx": (n, d), "W_hh": (n, n), "b_h": (n,), "W_ph": (K, n), "b_p": (K,),
-              "h0": (n,)}
+    shapes = {"W_hx": (n, d), "W_hh": (n, n), "b_h": (n,), "W_ph": (K, n), "b_p": (K,), "h0": (n,)}
     return {key: rng.normal(0.0, 0.8, shape) for key, shape in shapes.items()}
 
 
@@ -111,29 +111,60 @@ ex1 = Exercise(
     title="Vanilla RNN (sheet §1.1)",
     points=40,
     checks=[
-        Check(name="example", function="rnn_forward", points=4,
-              description="p_T on a small example (T = 2 and T = 1; d = 1, n = 2, K = 3)",
-              cases=_rnn_example_cases(with_y=False),
-              mistakes=mistakes(MISTAKES, "rnn_forward")),
-        Check(name="random", function="rnn_forward", points=6, hidden=True,
-              description="p_T for random parameters, T from 1 to 7, d ≠ n ≠ K",
-              generate=_random_forward, mistakes=mistakes(MISTAKES, "rnn_forward")),
-        Check(name="output_layer", function="rnn_grads", points=6,
-              description="∂L/∂W_ph and ∂L/∂b_p on the example (the other keys are not "
-              "looked at here)",
-              cases=_rnn_example_cases(with_y=True), expect=_output_layer_grads,
-              mistakes=mistakes(MISTAKES, "rnn_grads")),
-        Check(name="example", function="rnn_grads", points=8,
-              description="all five gradients on the example (T = 2 needs BPTT, T = 1 not)",
-              cases=_rnn_example_cases(with_y=True),
-              mistakes=mistakes(MISTAKES, "rnn_grads")),
-        Check(name="single_step", function="rnn_grads", points=4, hidden=True,
-              description="all five gradients for T = 1, random parameters, d ≠ n ≠ K",
-              generate=_random_single_step, mistakes=mistakes(MISTAKES, "rnn_grads")),
-        Check(name="bptt", function="rnn_grads", points=12, hidden=True,
-              description="all five gradients through time, T from 2 to 8, random "
-              "parameters, d ≠ n ≠ K",
-              generate=_random_bptt, mistakes=mistakes(MISTAKES, "rnn_grads")),
+        Check(
+            name="example",
+            function="rnn_forward",
+            points=4,
+            description="p_T on a small example (T = 2 and T = 1; d = 1, n = 2, K = 3)",
+            cases=_rnn_example_cases(with_y=False),
+            mistakes=mistakes(MISTAKES, "rnn_forward"),
+        ),
+        Check(
+            name="random",
+            function="rnn_forward",
+            points=6,
+            hidden=True,
+            description="p_T for random parameters, T from 1 to 7, d ≠ n ≠ K",
+            generate=_random_forward,
+            mistakes=mistakes(MISTAKES, "rnn_forward"),
+        ),
+        Check(
+            name="output_layer",
+            function="rnn_grads",
+            points=6,
+            description="∂L/∂W_ph and ∂L/∂b_p on the example (the other keys are not "
+            "looked at here)",
+            cases=_rnn_example_cases(with_y=True),
+            expect=_output_layer_grads,
+            mistakes=mistakes(MISTAKES, "rnn_grads"),
+        ),
+        Check(
+            name="example",
+            function="rnn_grads",
+            points=8,
+            description="all five gradients on the example (T = 2 needs BPTT, T = 1 not)",
+            cases=_rnn_example_cases(with_y=True),
+            mistakes=mistakes(MISTAKES, "rnn_grads"),
+        ),
+        Check(
+            name="single_step",
+            function="rnn_grads",
+            points=4,
+            hidden=True,
+            description="all five gradients for T = 1, random parameters, d ≠ n ≠ K",
+            generate=_random_single_step,
+            mistakes=mistakes(MISTAKES, "rnn_grads"),
+        ),
+        Check(
+            name="bptt",
+            function="rnn_grads",
+            points=12,
+            hidden=True,
+            description="all five gradients through time, T from 2 to 8, random "
+            "parameters, d ≠ n ≠ K",
+            generate=_random_bptt,
+            mistakes=mistakes(MISTAKES, "rnn_grads"),
+        ),
     ],
 )
 
@@ -151,12 +182,13 @@ def _lstm_example() -> Case:
     for gate, bias in zip(GATES, (0.0, 0.5, 1.0, -0.5), strict=True):
         params[f"b_{gate}"] = np.full(n, bias)
     label = (
-        "d = 2, n = 3, x = [1, 0.5], h = [0.5, 0, −0.5], c = [1, −2, 0.5]; every entry of "
-        "W_gx, W_ix, W_fx, W_ox is 0.1, 0.2, 0.3, 0.4, of W_gh, W_ih, W_fh, W_oh −0.1, −0.2, "
-        "−0.3, −0.4, of b_g, b_i, b_f, b_o 0, 0.5, 1, −0.5"
+        "d = 2, n = 3, x = [1, 0.5], h = [0.5, 0, −0.5], c = [1, −2, 0.5]; W_gx, W_ix, W_fx, "
+        "W_ox filled with 0.1, 0.2, 0.3, 0.4; W_gh, W_ih, W_fh, W_oh with −0.1, −0.2, −0.3, "
+        "−0.4; b_g, b_i, b_f, b_o with 0, 0.5, 1, −0.5"
     )
-    return Case(label=label, args=(_arr([1.0, 0.5]), _arr([0.5, 0.0, -0.5]),
-                                   _arr([1.0, -2.0, 0.5]), params))
+    return Case(
+        label=label, args=(_arr([1.0, 0.5]), _arr([0.5, 0.0, -0.5]), _arr([1.0, -2.0, 0.5]), params)
+    )
 
 
 def _random_lstm(rng: np.random.Generator) -> list[Case]:
@@ -177,9 +209,10 @@ def _judge_h_c(expected: tuple, got: Any, public: bool) -> str | None:
     want_h, want_c = (np.asarray(e, dtype=np.float64) for e in expected)
     have = to_array(got)
     if have.shape != (2, *want_h.shape):
+        got_text = "one vector" if have.ndim == 1 else "an array"
         return (
             f"should return (h_new, c_new), two vectors of shape {shape_str(want_h.shape)}; "
-            f"got something of shape {shape_str(have.shape)}"
+            f"got {got_text} of shape {shape_str(have.shape)}"
         )
     close = AllClose()
     for name, want, value in (("h_new", want_h, have[0]), ("c_new", want_c, have[1])):
@@ -191,13 +224,15 @@ def _judge_h_c(expected: tuple, got: Any, public: bool) -> str | None:
 
 H_C = Custom(name="(h_new, c_new)", fn=_judge_h_c)
 
-COUNT_CASES = [Case(label=f"d = {d}, n = {n}", args=(d, n))
-               for d, n in [(1, 1), (2, 3), (10, 20), (128, 64)]]
+COUNT_CASES = [
+    Case(label=f"d = {d}, n = {n}", args=(d, n)) for d, n in [(1, 1), (2, 3), (10, 20), (128, 64)]
+]
 
 
 def _random_counts(rng: np.random.Generator) -> list[Case]:
-    return [Case(label="random d, n", args=(int(d), int(n)))
-            for d, n in rng.integers(1, 300, (3, 2))]
+    return [
+        Case(label="random d, n", args=(int(d), int(n))) for d, n in rng.integers(1, 300, (3, 2))
+    ]
 
 
 ex2 = Exercise(
@@ -205,19 +240,45 @@ ex2 = Exercise(
     title="LSTM (sheet §1.2)",
     points=20,
     checks=[
-        Check(name="example", function="lstm_step", points=5,
-              description="(h_new, c_new) for one step on a small example",
-              cases=[_lstm_example()], compare=H_C, mistakes=mistakes(MISTAKES, "lstm_step")),
-        Check(name="random", function="lstm_step", points=9, hidden=True,
-              description="(h_new, c_new) for random parameters and states (d < n, d = n, "
-              "d > n, n = 1)",
-              generate=_random_lstm, compare=H_C, mistakes=mistakes(MISTAKES, "lstm_step")),
-        Check(name="sheet", function="lstm_param_count", points=4,
-              description="trainable parameters for a few (d, n)", cases=COUNT_CASES,
-              compare=Exact(), mistakes=mistakes(MISTAKES, "lstm_param_count")),
-        Check(name="random", function="lstm_param_count", points=2, hidden=True,
-              description="trainable parameters for random (d, n)", generate=_random_counts,
-              compare=Exact(), mistakes=mistakes(MISTAKES, "lstm_param_count")),
+        Check(
+            name="example",
+            function="lstm_step",
+            points=5,
+            description="(h_new, c_new) for one step on a small example",
+            cases=[_lstm_example()],
+            compare=H_C,
+            mistakes=mistakes(MISTAKES, "lstm_step"),
+        ),
+        Check(
+            name="random",
+            function="lstm_step",
+            points=9,
+            hidden=True,
+            description="(h_new, c_new) for random parameters and states (d < n, d = n, "
+            "d > n, n = 1)",
+            generate=_random_lstm,
+            compare=H_C,
+            mistakes=mistakes(MISTAKES, "lstm_step"),
+        ),
+        Check(
+            name="sheet",
+            function="lstm_param_count",
+            points=4,
+            description="trainable parameters for a few (d, n)",
+            cases=COUNT_CASES,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "lstm_param_count"),
+        ),
+        Check(
+            name="random",
+            function="lstm_param_count",
+            points=2,
+            hidden=True,
+            description="trainable parameters for random (d, n)",
+            generate=_random_counts,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "lstm_param_count"),
+        ),
     ],
 )
 
@@ -262,19 +323,22 @@ def _graph(rng: np.random.Generator, num_nodes: int, parts: list[int], p: float)
     assert sum(parts) == num_nodes
     edges, start = [], 0
     for size in parts:
-        edges += _connected_edges(rng, labels[start:start + size], p)
+        edges += _connected_edges(rng, labels[start : start + size], p)
         start += size
     return _shuffled(rng, edges)
 
 
 def _path(rng: np.random.Generator, num_nodes: int) -> Edges:
     labels = [int(v) for v in rng.permutation(num_nodes)]
-    return _shuffled(rng, list(zip(labels, labels[1:], strict=False)))
+    return _shuffled(rng, list(itertools.pairwise(labels)))
 
 
 def _random_adjacency(rng: np.random.Generator) -> list[Case]:
-    graphs = [(_graph(rng, 5, [4, 1], 0.4), 5), (_graph(rng, 9, [5, 3, 1], 0.3), 9),
-              (_graph(rng, 7, [7], 0.5), 7)]
+    graphs = [
+        (_graph(rng, 5, [4, 1], 0.4), 5),
+        (_graph(rng, 9, [5, 3, 1], 0.3), 9),
+        (_graph(rng, 7, [7], 0.5), 7),
+    ]
     return [Case(label=f"random graph, {n} nodes", args=(edges, n)) for edges, n in graphs]
 
 
@@ -295,15 +359,22 @@ def _random_gcn(rng: np.random.Generator) -> list[Case]:
         H = rng.normal(0.0, 1.0, (num_nodes, f_in))
         W = rng.normal(0.0, 1.0, (f_in, f_out))
         isolated = sum(size == 1 for size in parts)
-        cases.append(Case(label=f"random graph, {num_nodes} nodes ({isolated} isolated), "
-                          f"H {num_nodes}×{f_in}, W {f_in}×{f_out}", args=(A, H, W)))
+        cases.append(
+            Case(
+                label=f"random graph, {num_nodes} nodes ({isolated} isolated), "
+                f"H {num_nodes}×{f_in}, W {f_in}×{f_out}",
+                args=(A, H, W),
+            )
+        )
     return cases
 
 
 def _reach_sheet_cases() -> list[Case]:
     pairs = [(1, 4), (4, 1), (2, 4), (0, 0), (0, 5), (2, 5)]
-    return [Case(label=f"{SHEET_TEXT}, {NAMES[s]} → {NAMES[t]}", args=(SHEET_EDGES, 6, s, t))
-            for s, t in pairs]
+    return [
+        Case(label=f"{SHEET_TEXT}, {NAMES[s]} → {NAMES[t]}", args=(SHEET_EDGES, 6, s, t))
+        for s, t in pairs
+    ]
 
 
 REACH_UNREACHABLE = [
@@ -318,15 +389,16 @@ def _random_reach(rng: np.random.Generator) -> list[Case]:
         edges = _graph(rng, num_nodes, [num_nodes], p)
         pairs = [tuple(int(v) for v in rng.choice(num_nodes, 2, replace=False)) for _ in range(3)]
         pairs.append((int(rng.integers(num_nodes)),) * 2)
-        cases += [Case(label=f"random connected graph, {num_nodes} nodes", args=(edges, num_nodes,
-                                                                                 s, t))
-                  for s, t in pairs]
+        cases += [
+            Case(label=f"random connected graph, {num_nodes} nodes", args=(edges, num_nodes, s, t))
+            for s, t in pairs
+        ]
     labels = [int(v) for v in rng.permutation(8)]
-    edges = _shuffled(rng, _connected_edges(rng, labels[:5], 0.2)
-                      + _connected_edges(rng, labels[5:], 0.5))
+    edges = _shuffled(
+        rng, _connected_edges(rng, labels[:5], 0.2) + _connected_edges(rng, labels[5:], 0.5)
+    )
     for s, t in [(labels[0], labels[4]), (labels[1], labels[6]), (labels[7], labels[2])]:
-        cases.append(Case(label="random graph with two components, 8 nodes",
-                          args=(edges, 8, s, t)))
+        cases.append(Case(label="random graph with two components, 8 nodes", args=(edges, 8, s, t)))
     return cases
 
 
@@ -355,47 +427,99 @@ ex3 = Exercise(
     title="Graph convolutional networks (sheet §3.1)",
     points=40,
     checks=[
-        Check(name="sheet", function="gcn_adjacency", points=4,
-              description="Ã of the assignment's graph (the matrix of Question 3)",
-              cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))], compare=Exact(),
-              mistakes=mistakes(MISTAKES, "gcn_adjacency")),
-        Check(name="random", function="gcn_adjacency", points=4, hidden=True,
-              description="Ã of random graphs (isolated nodes, edges in either orientation)",
-              generate=_random_adjacency, compare=Exact(),
-              mistakes=mistakes(MISTAKES, "gcn_adjacency")),
-        Check(name="sheet", function="gcn_layer", points=5,
-              description="one GCN layer on the assignment's graph", cases=[GCN_SHEET],
-              mistakes=mistakes(MISTAKES, "gcn_layer")),
-        Check(name="random", function="gcn_layer", points=7, hidden=True,
-              description="one GCN layer on random graphs (isolated nodes: degree 0 + "
-              "self-loop = 1)",
-              generate=_random_gcn, mistakes=mistakes(MISTAKES, "gcn_layer")),
-        Check(name="sheet", function="layers_to_reach", points=4,
-              description="layers from one node to another on the assignment's graph "
-              "(b → e is Question 4)",
-              cases=_reach_sheet_cases(), compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_reach")),
-        Check(name="unreachable", function="layers_to_reach", points=2,
-              description="raises ValueError when dst cannot be reached",
-              cases=REACH_UNREACHABLE, compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_reach")),
-        Check(name="random", function="layers_to_reach", points=6, hidden=True,
-              description="random connected and disconnected graphs (src = dst included)",
-              generate=_random_reach, compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_reach")),
-        Check(name="sheet", function="layers_to_cover", points=3,
-              description="layers until every node depends on every node, assignment's "
-              "graph",
-              cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))], compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_cover")),
-        Check(name="disconnected", function="layers_to_cover", points=2,
-              description="raises ValueError for a disconnected graph",
-              cases=COVER_DISCONNECTED, compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_cover")),
-        Check(name="random", function="layers_to_cover", points=3, hidden=True,
-              description="random paths, trees, connected and disconnected graphs",
-              generate=_random_cover, compare=Exact(),
-              mistakes=mistakes(MISTAKES, "layers_to_cover")),
+        Check(
+            name="sheet",
+            function="gcn_adjacency",
+            points=4,
+            description="Ã of the assignment's graph (the matrix of Question 3)",
+            cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))],
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "gcn_adjacency"),
+        ),
+        Check(
+            name="random",
+            function="gcn_adjacency",
+            points=4,
+            hidden=True,
+            description="Ã of random graphs (isolated nodes, edges in either orientation)",
+            generate=_random_adjacency,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "gcn_adjacency"),
+        ),
+        Check(
+            name="sheet",
+            function="gcn_layer",
+            points=5,
+            description="one GCN layer on the assignment's graph",
+            cases=[GCN_SHEET],
+            mistakes=mistakes(MISTAKES, "gcn_layer"),
+        ),
+        Check(
+            name="random",
+            function="gcn_layer",
+            points=7,
+            hidden=True,
+            description="one GCN layer on random graphs (isolated nodes: degree 0 + self-loop = 1)",
+            generate=_random_gcn,
+            mistakes=mistakes(MISTAKES, "gcn_layer"),
+        ),
+        Check(
+            name="sheet",
+            function="layers_to_reach",
+            points=4,
+            description="layers from one node to another on the assignment's graph "
+            "(b → e is Question 4)",
+            cases=_reach_sheet_cases(),
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_reach"),
+        ),
+        Check(
+            name="unreachable",
+            function="layers_to_reach",
+            points=2,
+            description="raises ValueError when dst cannot be reached",
+            cases=REACH_UNREACHABLE,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_reach"),
+        ),
+        Check(
+            name="random",
+            function="layers_to_reach",
+            points=6,
+            hidden=True,
+            description="random connected and disconnected graphs (src = dst included)",
+            generate=_random_reach,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_reach"),
+        ),
+        Check(
+            name="sheet",
+            function="layers_to_cover",
+            points=3,
+            description="layers until every node depends on every node, assignment's graph",
+            cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))],
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_cover"),
+        ),
+        Check(
+            name="disconnected",
+            function="layers_to_cover",
+            points=2,
+            description="raises ValueError for a disconnected graph",
+            cases=COVER_DISCONNECTED,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_cover"),
+        ),
+        Check(
+            name="random",
+            function="layers_to_cover",
+            points=3,
+            hidden=True,
+            description="random paths, trees, connected and disconnected graphs",
+            generate=_random_cover,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "layers_to_cover"),
+        ),
     ],
 )
 

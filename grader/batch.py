@@ -132,7 +132,8 @@ def pick(folder: Path, candidates: list[Path], sheet_id: str) -> Path | None:
     if len(candidates) == 1:
         return candidates[0]
     pattern = re.compile(
-        rf"(sheet|blatt|uebung|übung|exercise|ex|assignment|hw)[\s_-]*0*{re.escape(sheet_id)}(?!\d)"
+        r"(?<![a-z])(sheet|blatt|uebung|übung|exercise|ex|assignment|hw)[\s_-]*0*"
+        rf"{re.escape(sheet_id)}(?!\d)"
     )
     named = [c for c in candidates if pattern.search(c.stem.lower())]
     notebooks = [c for c in named if c.suffix.lower() == ".ipynb"]

@@ -263,6 +263,8 @@ class Worker:
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
         args += ["--ro-bind", "/usr", "/usr"]
+        # /tmp first: a venv or checkout under /tmp must stay visible above it.
+        args += ["--size", str(16 << 20), "--tmpfs", "/tmp"]
         for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
             args += ["--ro-bind-try", etc, etc]
         for root in roots:
@@ -271,7 +273,6 @@ class Worker:
             args += ["--tmpfs", masked, "--remount-ro", masked]
         args += ["--ro-bind", self._files, WORKER_DIR]
         args += ["--size", str(self.limits.scratch_bytes), "--tmpfs", SCRATCH]
-        args += ["--size", str(16 << 20), "--tmpfs", "/tmp"]
         args += ["--chdir", SCRATCH, "--", python, "-I", f"{WORKER_DIR}/worker.py"]
         return args
 

@@ -1,0 +1,830 @@
+"""Sheet 9 — Structured networks (CNN, recursive and graph networks): the checks.
+
+Points follow the sheet where it gives them: exercise 1 (10 P), exercise 2 (10 + 10 P) and
+exercise 3 (10 + 10 P); exercise 4 is the separate programming task and is not graded here.
+The lecture recap (activations and their derivatives, from the lecture notes) adds 10 P,
+split evenly between the values and the derivatives: it is short work, but sigmoid's overflow
+and the conventions at z = 0 are worth a check each. Total 60 P.
+
+Within an exercise the points go to the function that carries the sheet's question:
+- 1 (∂y/∂w): conv1d_weight_grad 4, conv1d 3 (the forward pass it rests on), conv1d_input_grad 3
+  (the lecture's backward pass).
+- 2(a) the equations: tree_equations 6 and recursive_forward 4 (evaluating the same graph);
+  2(b) dy/dθ: recursive_grad 10 (θ = W, b and u 4, the embeddings with the repeated word 3,
+  random trees 3).
+- 3(a) the trees of a depth-2 GNN: unrolled_tree 6 and gnn_layer 4 (the layer it unrolls);
+  3(b) the lattice as a CNN: lattice_as_cnn 10, judged by running the returned layers.
+
+Structured answers (equations, trees, a list of CNN layers) are judged by their structure or
+by what they compute, with numpy on the returned plain data; nothing returned is executed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exercises.common import mistakes
+from exercises.sheet9_mistakes import MISTAKES
+from grader.comparison import AllClose, Custom, Unusable, describe_type, shape_str, short, to_array
+from grader.spec import Case, Check, Exercise, Sheet
+from reference import sheet9 as ref
+
+
+def _fmt(a: Any) -> str:
+    """Compact text for a small array in a label: [[1, 0], [2, -1]]."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):g}"
+    return "[" + ", ".join(_fmt(v) for v in a) + "]"
+
+
+def _arr(values: Any) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+# Lecture recap ----------------------------------------------------------------------------------
+
+NAMES = ("threshold", "sigmoid", "tanh", "relu")
+Z_SMALL = _arr([-3.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 2.0])  # z = 0 for threshold and relu'(0)
+Z_EXTREME = _arr([-1000.0, -745.2, -710.0, -50.0, 50.0, 710.0, 745.2, 1000.0])
+
+
+def _activation_cases(names: tuple[str, ...], z: np.ndarray) -> list[Case]:
+    return [Case(label=f"{name!r}, z = {_fmt(z)}", args=(name, z.copy())) for name in names]
+
+
+def _random_activation(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for name, shape in zip(NAMES, [(3, 4), (9,), (2, 5), (4, 3)], strict=True):
+        z = 4.0 * rng.standard_normal(shape)
+        z.flat[0] = 0.0
+        cases.append(Case(label=f"{name!r}, random z of shape {shape_str(shape)}", args=(name, z)))
+    return cases
+
+
+recap = Exercise(
+    id="recap",
+    title="Activation functions (lecture recap)",
+    points=10,
+    checks=[
+        Check(
+            name="values",
+            function="activation",
+            points=2,
+            description="the four activations on small z, z = 0 included (threshold(0) = 1)",
+            cases=_activation_cases(NAMES, Z_SMALL),
+            mistakes=mistakes(MISTAKES, "activation"),
+        ),
+        Check(
+            name="extreme",
+            function="activation",
+            points=1.5,
+            description="sigmoid and tanh stay finite and accurate for |z| up to 1000",
+            cases=_activation_cases(("sigmoid", "tanh"), Z_EXTREME),
+            mistakes=mistakes(MISTAKES, "activation"),
+        ),
+        Check(
+            name="random",
+            function="activation",
+            points=1.5,
+            hidden=True,
+            description="the four activations on random 1-D and 2-D arrays",
+            generate=_random_activation,
+            mistakes=mistakes(MISTAKES, "activation"),
+        ),
+        Check(
+            name="values",
+            function="activation_grad",
+            points=2,
+            description="the four derivatives on small z (relu'(0) = 0, threshold' = 0)",
+            cases=_activation_cases(NAMES, Z_SMALL),
+            mistakes=mistakes(MISTAKES, "activation_grad"),
+        ),
+        Check(
+            name="extreme",
+            function="activation_grad",
+            points=1.5,
+            description="sigmoid' and tanh' stay finite and accurate for |z| up to 1000",
+            cases=_activation_cases(("sigmoid", "tanh"), Z_EXTREME),
+            mistakes=mistakes(MISTAKES, "activation_grad"),
+        ),
+        Check(
+            name="random",
+            function="activation_grad",
+            points=1.5,
+            hidden=True,
+            description="the four derivatives on random 1-D and 2-D arrays",
+            generate=_random_activation,
+            mistakes=mistakes(MISTAKES, "activation_grad"),
+        ),
+    ],
+)
+
+# Exercise 1 -------------------------------------------------------------------------------------
+
+X_ONE = _arr([[1, 2, 4, 8]])
+W_ONE = _arr([[[1, 10]]])
+X_TWO = _arr([[1, 0, 2, -1, 3], [0, 1, -1, 2, 1]])
+W_TWO = _arr([[[1, 0, -1], [2, 1, 0]], [[0, 1, 1], [-1, 0, 2]]])  # C_in = C_out = 2, S = 3
+G_ONE = _arr([[1, 0, -1]])
+G_TWO = _arr([[1, -1, 2], [0, 2, 1]])
+G_TALL = _arr([[2], [-1], [-2]])  # C_out = 3, T_out = 1
+
+
+def _fixed_random(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(-3, 4, shape).astype(np.float64)
+
+
+X_WIDE = _fixed_random((2, 6), 1)
+W_WIDE = _fixed_random((2, 3, 2), 2)  # C_out = 3 > C_in = 2
+
+CONV_CASES = [
+    Case(label=f"x = {_fmt(X_ONE)}, w = {_fmt(W_ONE)}", args=(X_ONE, W_ONE)),
+    Case(label=f"x = {_fmt(X_TWO)}, w = {_fmt(W_TWO)}", args=(X_TWO, W_TWO)),
+    Case(label=f"x = {_fmt(X_WIDE)}, w = {_fmt(W_WIDE)}", args=(X_WIDE, W_WIDE)),
+]
+WEIGHT_GRAD_CASES = [
+    Case(label=f"x = {_fmt(X_ONE)}, dy_dz = {_fmt(G_ONE)}", args=(X_ONE, G_ONE)),
+    Case(label=f"x = {_fmt(X_TWO)}, dy_dz = {_fmt(G_TWO)}", args=(X_TWO, G_TWO)),
+    Case(label=f"x = {_fmt(X_WIDE)}, dy_dz = {_fmt(G_TALL)} (S = T)", args=(X_WIDE, G_TALL)),
+]
+INPUT_GRAD_CASES = [
+    Case(label=f"w = {_fmt(W_ONE)}, dE_dz = {_fmt(G_ONE)}", args=(W_ONE, G_ONE)),
+    Case(label=f"w = {_fmt(W_TWO)}, dE_dz = {_fmt(G_TWO)}", args=(W_TWO, G_TWO)),
+    Case(label=f"w = {_fmt(W_WIDE)}, dE_dz = {_fmt(G_TALL)} (T_out = 1)", args=(W_WIDE, G_TALL)),
+]
+# (C_in, C_out, T, S): one channel, C_in = C_out, S = 1, S = T, wide and narrow
+CONV_SHAPES = [(1, 1, 5, 1), (2, 2, 7, 3), (3, 2, 6, 6), (2, 4, 9, 4), (4, 1, 8, 2)]
+
+
+def _random_conv(rng: np.random.Generator, kind: str) -> list[Case]:
+    cases = []
+    for c_in, c_out, T, S in CONV_SHAPES:
+        x, w = rng.standard_normal((c_in, T)), rng.standard_normal((c_in, c_out, S))
+        g = rng.standard_normal((c_out, T - S + 1))
+        args = {"conv1d": (x, w), "weight": (x, g), "input": (w, g)}[kind]
+        label = f"C_in = {c_in}, C_out = {c_out}, T = {T}, S = {S}"
+        cases.append(Case(label=label, args=args))
+    return cases
+
+
+ex1 = Exercise(
+    id="1",
+    title="Convolutional neural networks: a 1-D convolution layer",
+    points=10,
+    checks=[
+        Check(
+            name="example",
+            function="conv1d",
+            points=1.5,
+            description="z = Σ_i w^(ij) ⋆ x^(i) on small integer signals",
+            cases=CONV_CASES,
+            mistakes=mistakes(MISTAKES, "conv1d"),
+        ),
+        Check(
+            name="random",
+            function="conv1d",
+            points=1.5,
+            hidden=True,
+            description="random signals, S = 1 and S = T included",
+            generate=lambda rng: _random_conv(rng, "conv1d"),
+            mistakes=mistakes(MISTAKES, "conv1d"),
+        ),
+        Check(
+            name="example",
+            function="conv1d_weight_grad",
+            points=2,
+            description="∂y/∂w from x and ∂y/∂z on small integer signals",
+            cases=WEIGHT_GRAD_CASES,
+            mistakes=mistakes(MISTAKES, "conv1d_weight_grad"),
+        ),
+        Check(
+            name="random",
+            function="conv1d_weight_grad",
+            points=2,
+            hidden=True,
+            description="∂y/∂w on random signals, S = 1 and S = T included",
+            generate=lambda rng: _random_conv(rng, "weight"),
+            mistakes=mistakes(MISTAKES, "conv1d_weight_grad"),
+        ),
+        Check(
+            name="example",
+            function="conv1d_input_grad",
+            points=1.5,
+            description="∂E/∂x from w and ∂E/∂z on small integer signals",
+            cases=INPUT_GRAD_CASES,
+            mistakes=mistakes(MISTAKES, "conv1d_input_grad"),
+        ),
+        Check(
+            name="random",
+            function="conv1d_input_grad",
+            points=1.5,
+            hidden=True,
+            description="∂E/∂x on random signals, S = 1 and S = T included",
+            generate=lambda rng: _random_conv(rng, "input"),
+            mistakes=mistakes(MISTAKES, "conv1d_input_grad"),
+        ),
+    ],
+)
+
+# Exercise 2 -------------------------------------------------------------------------------------
+
+SENTENCE = ref.SHEET_SENTENCE
+SHEET_NO_SPACES = "((the,cat),(sat,(on,(the,mat))))"
+SHEET_ODD_SPACES = "  ( ( the , cat ) ,\n( sat,(on ,\t(the,   mat) ) ) )  "
+VOCAB = ("the", "cat", "sat", "on", "mat", "a", "dog", "ran")
+
+
+def _judge_equations(expected: Any, got: Any, public: bool) -> str | None:
+    """A list of (name, left, right) string triples; tuples or lists both fine."""
+    if not isinstance(got, (list, tuple)):
+        return f"returned {describe_type(got)} where a list of (name, left, right) is expected"
+    for k, item in enumerate(got):
+        if (
+            not isinstance(item, (list, tuple))
+            or len(item) != 3
+            or not all(isinstance(s, str) for s in item)
+        ):
+            shown = f" ({short(item, 60)})" if public else ""
+            return f"item {k} is not a (name, left, right) triple of strings{shown}"
+    if len(got) != len(expected):
+        return f"expected {len(expected)} equations, got {len(got)}"
+    for k, (want, have) in enumerate(zip(expected, got, strict=True)):
+        if tuple(have) != tuple(want):
+            if not public:
+                return f"equation {k + 1} of {len(expected)} is wrong"
+            w, h = (f"{e[0]} = φ({e[1]}, {e[2]})" for e in (want, have))
+            return f"equation {k + 1}: expected {w}, got {h}"
+    return None
+
+
+EQUATIONS = Custom(name="equations, structurally", fn=_judge_equations)
+
+
+def _random_tree(rng: np.random.Generator, leaves: int) -> ref.Tree:
+    if leaves == 1:
+        return str(rng.choice(VOCAB))
+    left = int(rng.integers(1, leaves))
+    return (_random_tree(rng, left), _random_tree(rng, leaves - left))
+
+
+def _bracket(tree: ref.Tree, rng: np.random.Generator, style: str) -> str:
+    """Write a tree out: ", " between children, "," only, or random whitespace."""
+    if isinstance(tree, str):
+        return tree
+    left, right = (_bracket(t, rng, style) for t in tree)
+    if style == "spaces":
+        return f"({left}, {right})"
+    if style == "compact":
+        return f"({left},{right})"
+    gaps = [str(rng.choice(["", " ", "  ", "\t", "\n"])) for _ in range(4)]
+    return f"({gaps[0]}{left}{gaps[1]},{gaps[2]}{right}{gaps[3]})"
+
+
+def _random_sentences(rng: np.random.Generator) -> list[str]:
+    sentences = [str(rng.choice(VOCAB))]
+    for leaves, style in [(2, "compact"), (4, "spaces"), (6, "messy"), (8, "compact")]:
+        sentences.append(_bracket(_random_tree(rng, leaves), rng, style))
+    return sentences
+
+
+def _random_equation_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(label=repr(s), args=(s,)) for s in _random_sentences(rng)]
+
+
+SHEET_WORDS = ("the", "cat", "sat", "on", "mat")
+EMB_1D = {w: _arr([v]) for w, v in zip(SHEET_WORDS, [0.5, -1.0, 2.0, -0.5, 1.5], strict=True)}
+W_1D, B_1D, U_1D = _arr([[0.8, -0.6]]), _arr([0.1]), _arr([2.0])
+
+
+def _params(rng: np.random.Generator, d: int, words: tuple[str, ...]) -> tuple:
+    emb = {w: rng.standard_normal(d) for w in words}
+    W = 0.8 * rng.standard_normal((d, 2 * d))
+    return emb, W, rng.standard_normal(d), rng.standard_normal(d)
+
+
+def _sheet_recursive_cases(extra_word: bool) -> list[Case]:
+    words = (*SHEET_WORDS, "dog") if extra_word else SHEET_WORDS
+    emb_1d = dict(EMB_1D, dog=_arr([3.0])) if extra_word else dict(EMB_1D)
+    emb, W, b, u = _params(np.random.default_rng(9), 3, words)
+    emb_text = " ".join(f"{w}={v[0]:g}" for w, v in emb_1d.items())
+    return [
+        Case(
+            label=f"the sheet's sentence, d = 1, emb {emb_text}, W = {_fmt(W_1D)}, "
+            f"b = {_fmt(B_1D)}, u = {_fmt(U_1D)}",
+            args=(SENTENCE, emb_1d, W_1D, B_1D, U_1D),
+        ),
+        Case(
+            label="the sheet's sentence, d = 3, random emb"
+            + (" (with 'dog', not in the sentence)" if extra_word else "")
+            + ", W, b, u",
+            args=(SENTENCE, emb, W, b, u),
+        ),
+    ]
+
+
+def _random_recursive(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for sentence, d in zip(_random_sentences(rng), [2, 1, 3, 4, 2], strict=True):
+        emb, W, b, u = _params(rng, d, VOCAB)
+        cases.append(Case(label=f"{sentence!r}, d = {d}", args=(sentence, emb, W, b, u)))
+    return cases
+
+
+_ALLCLOSE = AllClose()
+
+
+def _judge_grads(expected: dict, got: Any, public: bool) -> str | None:
+    """The keys the truth has; embedding gradients of words outside the sentence must be 0."""
+    if not isinstance(got, dict):
+        return f"returned {describe_type(got)} where a dict with keys W, b, u, emb is expected"
+    for key in ("W", "b", "u"):
+        if key in expected:
+            if key not in got:
+                return f"the dict lacks the key {key!r}"
+            problem = _ALLCLOSE.judge({key: expected[key]}, {key: got[key]}, public)
+            if problem:
+                return problem
+    if "emb" not in expected:
+        return None
+    if "emb" not in got:
+        return "the dict lacks the key 'emb'"
+    emb = got["emb"]
+    problem = _ALLCLOSE.judge({"emb": expected["emb"]}, {"emb": emb}, public)
+    if problem:
+        return problem
+    for word in emb:
+        if word not in expected["emb"] and not np.allclose(to_array(emb[word]), 0.0, atol=1e-8):
+            return f"dy/d emb[{word!r}] should be 0: {word!r} is not in the sentence"
+    return None
+
+
+GRADS = Custom(name="gradients; unused words 0", fn=_judge_grads)
+
+
+def _theta_grads(bracketed: str, emb: dict, W: np.ndarray, b: np.ndarray, u: np.ndarray) -> dict:
+    grads = ref.recursive_grad(bracketed, emb, W, b, u)
+    return {k: grads[k] for k in ("W", "b", "u")}
+
+
+def _emb_grads(bracketed: str, emb: dict, W: np.ndarray, b: np.ndarray, u: np.ndarray) -> dict:
+    return {"emb": ref.recursive_grad(bracketed, emb, W, b, u)["emb"]}
+
+
+ex2 = Exercise(
+    id="2",
+    title="Recursive neural networks",
+    points=20,
+    checks=[
+        Check(
+            name="sheet",
+            function="tree_equations",
+            points=2.5,
+            description="a1 … a5 for the sheet's sentence, in post-order",
+            cases=[Case(label=repr(SENTENCE), args=(SENTENCE,))],
+            compare=EQUATIONS,
+            mistakes=mistakes(MISTAKES, "tree_equations"),
+        ),
+        Check(
+            name="no_spaces",
+            function="tree_equations",
+            points=1.5,
+            description="spaces are optional: the sheet's sentence without / with odd spacing",
+            cases=[Case(label=repr(s), args=(s,)) for s in (SHEET_NO_SPACES, SHEET_ODD_SPACES)],
+            compare=EQUATIONS,
+            mistakes=mistakes(MISTAKES, "tree_equations"),
+        ),
+        Check(
+            name="shapes",
+            function="tree_equations",
+            points=1,
+            description="a one-word sentence (no equations), chains, a balanced tree, "
+            "words with punctuation",
+            cases=[
+                Case(label=repr(s), args=(s,))
+                for s in (
+                    "cat",
+                    "(a, (b, (c, d)))",
+                    "(((x,y),z),w)",
+                    "((p, q), (r, s))",
+                    "(don't, stop-now.)",
+                )
+            ],
+            compare=EQUATIONS,
+            mistakes=mistakes(MISTAKES, "tree_equations"),
+        ),
+        Check(
+            name="random",
+            function="tree_equations",
+            points=1,
+            hidden=True,
+            description="random trees of 1 to 8 words with repeats, any spacing",
+            generate=_random_equation_cases,
+            compare=EQUATIONS,
+            mistakes=mistakes(MISTAKES, "tree_equations"),
+        ),
+        Check(
+            name="sheet",
+            function="recursive_forward",
+            points=2,
+            description="y = u · a5 for the sheet's sentence",
+            cases=_sheet_recursive_cases(extra_word=False),
+            mistakes=mistakes(MISTAKES, "recursive_forward"),
+        ),
+        Check(
+            name="random",
+            function="recursive_forward",
+            points=2,
+            hidden=True,
+            description="random trees (one word included), d from 1 to 4",
+            generate=_random_recursive,
+            mistakes=mistakes(MISTAKES, "recursive_forward"),
+        ),
+        Check(
+            name="theta",
+            function="recursive_grad",
+            points=4,
+            description="dy/dW, dy/db (summed over all five nodes) and dy/du, sheet's sentence",
+            cases=_sheet_recursive_cases(extra_word=False),
+            expect=_theta_grads,
+            compare=GRADS,
+            mistakes=mistakes(MISTAKES, "recursive_grad"),
+        ),
+        Check(
+            name="emb",
+            function="recursive_grad",
+            points=3,
+            description="dy/d emb for every word of the sheet's sentence ('the' is used "
+            "twice); an unused word's entry, if given, must be 0",
+            cases=_sheet_recursive_cases(extra_word=True),
+            expect=_emb_grads,
+            compare=GRADS,
+            mistakes=mistakes(MISTAKES, "recursive_grad"),
+        ),
+        Check(
+            name="random",
+            function="recursive_grad",
+            points=3,
+            hidden=True,
+            description="all gradients on random trees (one word included), d from 1 to 4",
+            generate=_random_recursive,
+            compare=GRADS,
+            mistakes=mistakes(MISTAKES, "recursive_grad"),
+        ),
+    ],
+)
+
+# Exercise 3 -------------------------------------------------------------------------------------
+
+
+def _adjacency(n: int, edges: list[tuple[int, int]]) -> np.ndarray:
+    A = np.zeros((n, n))
+    for i, j in edges:
+        A[i, j] = A[j, i] = 1.0
+    return A
+
+
+def _edges_text(edges: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{i}–{j}" for i, j in edges)
+
+
+def _random_graph(rng: np.random.Generator, n: int, p: float = 0.5) -> np.ndarray:
+    upper = np.triu(rng.random((n, n)) < p, k=1)
+    return (upper | upper.T).astype(np.float64)
+
+
+PATH4 = [(0, 1), (1, 2), (2, 3)]
+TRIANGLE = [(0, 1), (1, 2), (0, 2)]
+H_TRI = _arr([[1, 0, -1], [2, 1, 0], [0, -1, 1]])
+W_TRI = _arr([[1, 0, 2], [-1, 1, 0], [0, 2, -1]])
+W_PATH = _arr([[1, -2], [0.5, 1]])
+GNN_CASES = [  # N = d first: H W A has the right shapes only there
+    Case(
+        label=f"edges {_edges_text(TRIANGLE)}, H = {_fmt(H_TRI)}, W = {_fmt(W_TRI)}",
+        args=(_adjacency(3, TRIANGLE), H_TRI, W_TRI),
+    ),
+    Case(
+        label=f"edges {_edges_text(PATH4)}, H = ones (4, 2), W = {_fmt(W_PATH)}",
+        args=(_adjacency(4, PATH4), np.ones((4, 2)), W_PATH),
+    ),
+]
+
+
+def _random_gnn(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d in [(1, 1), (5, 5), (6, 3), (4, 2)]:
+        A, H, W = _random_graph(rng, n), rng.standard_normal((n, d)), rng.standard_normal((d, d))
+        cases.append(Case(label=f"N = {n}, d = {d}", args=(A, H, W)))
+    return cases
+
+
+def _label(value: Any) -> int | None:
+    """A node label as an int: ints, integral floats and one-element arrays all count."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating, np.ndarray)):
+        a = np.asarray(value, dtype=np.float64)
+        if a.size == 1 and np.isfinite(a).all() and float(a.reshape(())).is_integer():
+            return int(a.reshape(()))
+    return None
+
+
+def _tree_problem(want: tuple, got: Any, public: bool, path: list[int]) -> str | None:
+    """``path``: the labels from the root down to this subtree's node."""
+    where = "the root" if len(path) == 1 else "the subtree " + " → ".join(map(str, path))
+    if not public:
+        where = "the root" if len(path) == 1 else f"a subtree at depth {len(path) - 1}"
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        shown = f": got {short(got, 60)}" if public else ""
+        return f"{where} should be a pair (node, subtrees){shown}"
+    node, children = got
+    if _label(node) is None:
+        return f"{where}: the node label {short(node, 30)} is not an integer"
+    if _label(node) != want[0]:
+        return f"{where}: expected node {want[0]}, got {_label(node)}"
+    if not isinstance(children, (list, tuple)):
+        return f"{where}: the subtrees should be a tuple or list, got {describe_type(children)}"
+    labels = []
+    for child in children:
+        if not isinstance(child, (list, tuple)) or len(child) != 2:
+            shown = f", got {short(child, 60)}" if public else ""
+            return f"{where}: each subtree should be a pair (node, subtrees){shown}"
+        if _label(child[0]) is None:
+            return f"{where}: the node label {short(child[0], 30)} is not an integer"
+        labels.append(_label(child[0]))
+    wanted = [c[0] for c in want[1]]
+    if labels != wanted:
+        if public:
+            return f"{where}: expected subtrees for nodes {wanted}, got {labels}"
+        if len(labels) != len(wanted):
+            return f"{where}: expected {len(wanted)} subtrees, got {len(labels)}"
+        return f"{where}: the subtrees are for the wrong nodes or in the wrong order"
+    for sub_want, sub_got in zip(want[1], children, strict=True):
+        problem = _tree_problem(sub_want, sub_got, public, [*path, sub_want[0]])
+        if problem:
+            return problem
+    return None
+
+
+def _judge_tree(expected: tuple, got: Any, public: bool) -> str | None:
+    return _tree_problem(expected, got, public, [expected[0]])
+
+
+TREE = Custom(name="tree, structurally", fn=_judge_tree)
+
+PATH3 = [(0, 1), (1, 2)]
+KITE = [(0, 1), (0, 2), (0, 3), (1, 2)]
+CYCLE5 = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+TREE_CASES = [
+    Case(
+        label=f"edges {_edges_text(PATH3)}, node {node}, depth {depth}",
+        args=(_adjacency(3, PATH3), node, depth),
+    )
+    for node, depth in [(0, 0), (0, 1), (0, 2), (1, 2)]
+] + [
+    Case(label=f"edges {_edges_text(KITE)}, node 0, depth 2", args=(_adjacency(4, KITE), 0, 2)),
+    Case(label=f"edges {_edges_text(KITE)}, node 3, depth 3", args=(_adjacency(4, KITE), 3, 3)),
+    Case(label=f"edges {_edges_text(CYCLE5)}, node 2, depth 3", args=(_adjacency(5, CYCLE5), 2, 3)),
+]
+
+
+def _random_trees(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, depths in [(2, [0, 2]), (5, [1, 2, 3]), (6, [2, 3])]:
+        A = _random_graph(rng, n)
+        for depth in depths:
+            node = int(rng.integers(n))
+            cases.append(Case(label=f"N = {n}, node {node}, depth {depth}", args=(A, node, depth)))
+    return cases
+
+
+# The lattice: layers are run here, on the grader's side, with numpy.
+
+GRID_SHAPES = [(3, 4), (4, 2), (1, 5)]
+MAX_LAYERS, MAX_CHANNELS, MAX_KERNEL = 32, 64, 15
+
+
+def _lattice_grids(d: int) -> list[np.ndarray]:
+    """A grid of ones (the sheet's H0) and random grids, never square."""
+    rng = np.random.default_rng(1000 + d)
+    first, *rest = GRID_SHAPES
+    return [np.ones((*first, d)), *(rng.standard_normal((*s, d)) for s in rest)]
+
+
+def _grid_adjacency(rows: int, cols: int) -> np.ndarray:
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    return (np.abs(r[:, None] - r[None, :]) + np.abs(c[:, None] - c[None, :]) == 1).astype(float)
+
+
+def _two_gnn_layers(grid: np.ndarray, W: np.ndarray) -> np.ndarray:
+    rows, cols, d = grid.shape
+    A, H = _grid_adjacency(rows, cols), grid.reshape(rows * cols, d)
+    return ref.gnn_layer(A, ref.gnn_layer(A, H, W), W).reshape(rows, cols, d)
+
+
+def _lattice_truth(W: np.ndarray) -> dict:
+    grids = _lattice_grids(len(W))
+    return {"grids": grids, "outputs": [_two_gnn_layers(g, W) for g in grids]}
+
+
+def _conv2d(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """x (C_in, H, W), kernel (C_out, C_in, kh, kw): zero-padded 'same' cross-correlation."""
+    _, kh, kw = kernel.shape[1:]
+    rows, cols = x.shape[1:]
+    ph, pw = (kh - 1) // 2, (kw - 1) // 2
+    padded = np.pad(x, ((0, 0), (ph, ph), (pw, pw)))
+    out = np.zeros((kernel.shape[0], rows, cols))
+    for a in range(kh):
+        for b in range(kw):
+            window = padded[:, a : a + rows, b : b + cols]
+            out += np.einsum("oi,ihw->ohw", kernel[:, :, a, b], window)
+    return out
+
+
+def _run_cnn(layers: list[tuple], grid: np.ndarray) -> np.ndarray:
+    x = grid.transpose(2, 0, 1)
+    with np.errstate(all="ignore"):
+        for layer in layers:
+            x = np.maximum(x, 0.0) if layer[0] == "relu" else _conv2d(x, layer[1])
+    return x.transpose(1, 2, 0)
+
+
+def _read_layers(got: Any, d: int) -> list[tuple] | str:
+    """The returned layers as ("conv", float64 kernel) / ("relu",), or what is wrong with them."""
+    example = '[("conv", kernel), ("relu",), ...]'
+    if not isinstance(got, (list, tuple)):
+        return f"returned {describe_type(got)} where a list of layers {example} is expected"
+    if len(got) > MAX_LAYERS:
+        return f"returned {len(got)} layers; two GNN layers need four conv and two relu layers"
+    layers: list[tuple] = []
+    channels = d
+    for k, item in enumerate(got, start=1):
+        kind = item if isinstance(item, str) else None
+        if isinstance(item, (list, tuple)) and item and isinstance(item[0], str):
+            kind = item[0]
+        if kind == "relu" and (isinstance(item, str) or len(item) == 1):
+            layers.append(("relu",))
+            continue
+        if kind != "conv" or isinstance(item, str) or len(item) != 2:
+            return f"layer {k} is {short(item, 60)}; each layer is ('conv', kernel) or ('relu',)"
+        try:
+            kernel = to_array(item[1])
+        except Unusable as exc:
+            return f"layer {k}: the kernel {exc}"
+        if kernel.ndim != 4:
+            return (
+                f"layer {k}: the kernel has shape {shape_str(kernel.shape)}; "
+                "it needs four axes (C_out, C_in, kh, kw)"
+            )
+        c_out, c_in, kh, kw = kernel.shape
+        if kh % 2 == 0 or kw % 2 == 0:
+            return (
+                f"layer {k}: the kernel is {kh}×{kw}; kh and kw must be odd "
+                "(padding (k − 1)//2 keeps the grid's size only for odd k)"
+            )
+        if c_in != channels:
+            return (
+                f"layer {k}: the kernel has C_in = {c_in} (shape {shape_str(kernel.shape)}, "
+                f"axes (C_out, C_in, kh, kw)) but its input has {channels} channel(s)"
+            )
+        if c_out > MAX_CHANNELS or kh > MAX_KERNEL or kw > MAX_KERNEL:
+            return (
+                f"layer {k}: a kernel of shape {shape_str(kernel.shape)} is far larger than "
+                f"needed (limits: {MAX_CHANNELS} channels, {MAX_KERNEL}×{MAX_KERNEL})"
+            )
+        if c_out == 0 or not np.isfinite(kernel).all():
+            return f"layer {k}: the kernel is empty or holds NaN/inf"
+        layers.append(("conv", kernel))
+        channels = c_out
+    n_conv = sum(layer[0] == "conv" for layer in layers)
+    n_relu = len(layers) - n_conv
+    if (n_conv, n_relu) != (4, 2):
+        return (
+            f"expected exactly four conv and two relu layers, got {n_conv} conv and {n_relu} relu"
+        )
+    if channels != d:
+        return f"the last conv gives {channels} channel(s); two GNN layers keep d = {d}"
+    return layers
+
+
+def _judge_lattice(expected: Any, got: Any, public: bool) -> str | None:
+    """Run the returned CNN on the truth's grids and compare with two GNN layers."""
+    if isinstance(expected, list):  # a known mistake's layers: run them on the same grids
+        d = expected[0][1].shape[1]
+        grids = _lattice_grids(d)
+        expected = {"grids": grids, "outputs": [_run_cnn(expected, g) for g in grids]}
+    grids, outputs = expected["grids"], expected["outputs"]
+    layers = _read_layers(got, grids[0].shape[2])
+    if isinstance(layers, str):
+        return layers
+    for n, (grid, want) in enumerate(zip(grids, outputs, strict=True)):
+        have = _run_cnn(layers, grid)
+        close = np.isclose(have, want, rtol=1e-6, atol=1e-8)
+        if close.all():
+            continue
+        rows, cols, _ = grid.shape
+        what = "a grid of ones" if n == 0 else "a random grid"
+        text = (
+            f"on {what} of {rows}×{cols} pixels, {int((~close).sum())} of {want.size} "
+            "values differ from two GNN layers"
+        )
+        if not public:
+            return text
+        err = np.where(np.isfinite(have), np.abs(have - want), np.inf)
+        r, c, ch = np.unravel_index(int(np.argmax(np.where(close, -1.0, err))), want.shape)
+        return (
+            f"{text} (worst at row {r}, column {c}, channel {ch}: expected "
+            f"{short(float(want[r, c, ch]))}, got {short(float(have[r, c, ch]))})"
+        )
+    return None
+
+
+LATTICE = Custom(name="CNN run against two GNN layers", fn=_judge_lattice)
+
+
+def _random_lattice(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(label=f"random W, d = {d}", args=(rng.standard_normal((d, d)),)) for d in (1, 2, 4)
+    ]
+
+
+W_LATTICE_2 = _arr([[1, -2], [0.5, 1]])
+W_LATTICE_3 = _arr([[0.5, -1, 0], [1, 0.25, -0.5], [0, 1, 1]])
+
+ex3 = Exercise(
+    id="3",
+    title="Graph neural networks",
+    points=20,
+    checks=[
+        Check(
+            name="example",
+            function="gnn_layer",
+            points=2,
+            description="H_{t+1} = ρ(A H_t W) on a triangle and a path (H_0 = ones)",
+            cases=GNN_CASES,
+            mistakes=mistakes(MISTAKES, "gnn_layer"),
+        ),
+        Check(
+            name="random",
+            function="gnn_layer",
+            points=2,
+            hidden=True,
+            description="random graphs, N = d included",
+            generate=_random_gnn,
+            mistakes=mistakes(MISTAKES, "gnn_layer"),
+        ),
+        Check(
+            name="small_graphs",
+            function="unrolled_tree",
+            points=3,
+            description="computation trees on a path, a kite and a 5-cycle, depth 0 to 3",
+            cases=TREE_CASES,
+            compare=TREE,
+            mistakes=mistakes(MISTAKES, "unrolled_tree"),
+        ),
+        Check(
+            name="random",
+            function="unrolled_tree",
+            points=3,
+            hidden=True,
+            description="computation trees on random graphs, depth 0 to 3",
+            generate=_random_trees,
+            compare=TREE,
+            mistakes=mistakes(MISTAKES, "unrolled_tree"),
+        ),
+        Check(
+            name="example",
+            function="lattice_as_cnn",
+            points=6,
+            description="your layers, run on 3×4, 4×2 and 1×5 grids, equal two GNN layers "
+            "on the 4-neighbour grid graph",
+            cases=[Case(label=f"W = {_fmt(W)}", args=(W,)) for W in (W_LATTICE_2, W_LATTICE_3)],
+            expect=_lattice_truth,
+            compare=LATTICE,
+            mistakes=mistakes(MISTAKES, "lattice_as_cnn"),
+        ),
+        Check(
+            name="random",
+            function="lattice_as_cnn",
+            points=4,
+            hidden=True,
+            description="the same for random W, d = 1, 2 and 4",
+            generate=_random_lattice,
+            expect=_lattice_truth,
+            compare=LATTICE,
+            mistakes=mistakes(MISTAKES, "lattice_as_cnn"),
+        ),
+    ],
+)
+
+SHEET = Sheet(
+    id="9",
+    title="Structured networks",
+    source="000_a442b9c7dd813b4c.txt (lecture notes 004_9426992d0d391907.txt)",
+    exercises=[recap, ex1, ex2, ex3],
+    reference=ref,
+)
