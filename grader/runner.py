@@ -9,10 +9,13 @@ timed out once is not run again, so a whole run stays bounded.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from grader.comparison import Unusable, short
 from grader.loading import LoadError
@@ -224,40 +227,66 @@ def _run_check(
     sheet: Sheet, check: Check, session: Session, options: Options, seed: int | None
 ) -> Verdict:
     cases = check.make_cases(seed)
-    public = not check.hidden
     timeout = check.timeout or options.call_timeout or DEFAULT_CALL_TIMEOUT
     for case in cases:
-        label = f"{check.function}({case.label})" if public else check.function
         expected = truth(sheet, check, case)
         reply = session.call(check.function, case, timeout)
         if reply.status != "ok":
-            return _broken_call(reply, label, timeout, session)
-        answer = reply.value
-        if not answer.get("ok"):
-            error = answer["error"]
-            if error.get("kind") == "missing":
-                return Verdict(
-                    "error",
-                    f"{check.function} is missing from the submission ({error.get('message', '')})",
-                    missing=True,
-                )
-            if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
-                continue
-            return _raised(error, label, session.shown_name)
-        got = answer.get("value")
-        if isinstance(expected, Raised):
-            shown = f": got {short(got)}" if public else ""
-            return Verdict("failed", f"{label} should raise {expected.exception}{shown}")
-        try:
-            problem = check.compare.judge(expected, got, public)
-        except Unusable as exc:
-            problem = str(exc)
-        if problem:
-            hint = _known_mistake(check, case, got)
-            figure = getattr(check.compare, "figure", None)
-            drawn = figure(expected, got) if callable(figure) else None
-            return Verdict("failed", f"{label}: {problem}", hint=hint, figure=drawn)
+            return _broken_call(reply, _label(check, case), timeout, session)
+        verdict = judge_answer(check, case, expected, reply.value, session.shown_name)
+        if verdict is not None:
+            return verdict
     return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right")
+
+
+def _label(check: Check, case: Case) -> str:
+    return check.function if check.hidden else f"{check.function}({case.label})"
+
+
+def judge_answer(
+    check: Check, case: Case, expected: Any, answer: dict, shown_name: str | None = None
+) -> Verdict | None:
+    """Judge the worker's answer to one case: None when right, else the check's verdict.
+
+    ``answer`` is the worker's reply: ``{"ok": True, "value": ...}`` or
+    ``{"ok": False, "error": {...}}``. Tests call this directly with answers
+    made in-process, so what they prove is what the runner does.
+    """
+    public = not check.hidden
+    label = _label(check, case)
+    if not answer.get("ok"):
+        error = answer["error"]
+        if error.get("kind") == "missing":
+            message = (
+                f"{check.function} is missing from the submission ({error.get('message', '')})"
+            )
+            return Verdict("error", message, missing=True)
+        if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
+            return None
+        verdict = _raised(error, label, shown_name)
+        verdict.hint = _known_mistake(check, case, Raised(str(error.get("builtin"))))
+        return verdict
+    got = answer.get("value")
+    if isinstance(expected, Raised):
+        shown = f": got {short(got)}" if public else ""
+        return Verdict(
+            "failed",
+            f"{label} should raise {expected.exception}{shown}",
+            hint=_known_mistake(check, case, got),
+        )
+    try:
+        problem = check.compare.judge(expected, got, public)
+    except Unusable as exc:
+        problem = str(exc)
+    if not problem:
+        return None
+    figure = getattr(check.compare, "figure", None)
+    return Verdict(
+        "failed",
+        f"{label}: {problem}",
+        hint=_known_mistake(check, case, got),
+        figure=figure(expected, got) if callable(figure) else None,
+    )
 
 
 def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> Verdict:
@@ -305,14 +334,33 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
 
 
 def _known_mistake(check: Check, case: Case, got: Any) -> str | None:
+    """The message of the first known mistake that gives the student's outcome.
+
+    An outcome is a value, or ``Raised`` when the student's function raised; a
+    mistake that raises the same built-in exception class matches the latter.
+    """
     for mistake in check.mistakes:
         try:
-            wrong = mistake.impl(*case.args, **case.kwargs)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                wrong = mistake.impl(*case.args, **case.kwargs)
+        except Exception as exc:
+            wrong = Raised(_builtin_name(exc))
+        if isinstance(got, Raised) or isinstance(wrong, Raised):
+            both = isinstance(got, Raised) and isinstance(wrong, Raised)
+            if both and wrong.exception == got.exception:
+                return mistake.message
+            continue
+        try:
+            if check.compare.matches(wrong, got):
+                return mistake.message
         except Exception:
             continue
-        if check.compare.matches(wrong, got):
-            return mistake.message
     return None
+
+
+def _builtin_name(exc: BaseException) -> str:
+    return next((c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"), "")
 
 
 def _bound(message: str) -> str:

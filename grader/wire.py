@@ -102,7 +102,7 @@ def decode(header: bytes, payload: bytes) -> Any:
         meta = json.loads(header.decode("utf-8"))
         lengths = meta["buffers"]
         body = meta["body"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise WireError(f"malformed header: {exc}") from None
     if not isinstance(lengths, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths

@@ -43,8 +43,22 @@ def test_nan_and_inf_are_wrong_unless_expected():
 
 
 def test_tolerances():
-    assert AllClose(rtol=1e-6).judge(1.0, 1.0 + 5e-7, public=True) is None
-    assert AllClose(rtol=1e-6).judge(1.0, 1.0 + 5e-6, public=True) is not None
+    strict = AllClose(rtol=1e-6, atol=1e-8, scale_tol=0.0)
+    assert strict.judge(1.0, 1.0 + 5e-7, public=True) is None
+    assert strict.judge(1.0, 1.0 + 5e-6, public=True) is not None
+
+
+def test_float32_computation_is_accepted_but_real_errors_are_not():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 5)), rng.normal(size=(5, 4))
+    want = a @ b
+    want[0, 0] = 1e-9  # a near-zero entry, where float32 loses everything but the scale
+    have32 = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float64)
+    have32[0, 0] = 3e-7
+    assert ALLCLOSE.judge(want, have32, public=True) is None
+    off = want.copy()
+    off[2, 3] *= 1.001
+    assert ALLCLOSE.judge(want, off, public=True) is not None
     assert Exact().judge(3, 3.0, public=True) is None
     assert Exact().judge(3, 3.0000001, public=True) is not None
 

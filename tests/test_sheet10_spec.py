@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import grade_in_process
 from exercises.sheet10 import SHEET
 from exercises.sheet10_mistakes import MISTAKES
 from grader.runner import Raised, truth
@@ -22,10 +23,6 @@ from grader.spec import Case, Check
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "submissions_example" / "sheet10"
 RUN_SEEDS = (0, 1, 2)
-
-# The runner names no hint when the truth is "raise ValueError": its own message
-# ("… should raise ValueError") already says what the hint would.
-HINT_BY_RUNNER = {("layers_to_reach", "no_error_when_unreachable")}
 
 PARTLY_WRONG_FAILS = {
     "10.1.rnn_grads.example": "only uses the last time step",
@@ -112,53 +109,24 @@ def test_partly_wrong_public_messages_show_the_case() -> None:
 # ---- known mistakes, in process -------------------------------------------------------------
 
 
-def _outcome(fn: Any, case: Case) -> Any:
-    try:
-        return fn(*case.args, **case.kwargs)
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        return Raised(type(exc).__name__)
-
-
-def _caught(check: Check, expected: Any, wrong: Any) -> bool:
-    if isinstance(expected, Raised) or isinstance(wrong, Raised):
-        return expected != wrong
-    return check.compare.judge(expected, wrong, public=False) is not None
-
-
-def _hint(check: Check, case: Case, got: Any) -> str | None:
-    """The runner's rule: the first known mistake whose output matches the answer."""
-    for mistake in check.mistakes:
-        wrong = _outcome(mistake.impl, case)
-        if not isinstance(wrong, Raised) and check.compare.matches(wrong, got):
-            return mistake.message
-    return None
+def _verdicts(function: str, slug: str) -> tuple[set[str], set[str]]:
+    """(checks that catch the mistake, checks that name it), over several run seeds, judged
+    by the runner's own rules (conftest.grade_in_process)."""
+    message, impl = next((m, f) for s, m, f in MISTAKES[function] if s == slug)
+    caught, named = set(), set()
+    for run_seed in RUN_SEEDS:
+        for cid, verdict in grade_in_process(SHEET, function, impl, run_seed).items():
+            if verdict.status != "passed":
+                caught.add(cid)
+                if verdict.hint == message:
+                    named.add(cid)
+    return caught, named
 
 
 def _cases(check_id: str, check: Check) -> list[Case]:
     if check.cases is not None:
         return check.make_cases(None)
     return [c for s in RUN_SEEDS for c in check.make_cases(check.seed(check_id, s))]
-
-
-def _verdicts(function: str, slug: str) -> tuple[set[str], set[str], set[str]]:
-    """(checks that catch the mistake, checks that name it, checks where only a Raised truth
-    catches it)."""
-    message, impl = next((m, f) for s, m, f in MISTAKES[function] if s == slug)
-    caught, named, by_raise = set(), set(), set()
-    for exercise, check in SHEET.iter_checks():
-        if check.function != function:
-            continue
-        cid = SHEET.check_id(exercise, check)
-        for case in _cases(cid, check):
-            expected, wrong = truth(SHEET, check, case), _outcome(impl, case)
-            if not _caught(check, expected, wrong):
-                continue
-            caught.add(cid)
-            if isinstance(expected, Raised):
-                by_raise.add(cid)
-            elif not isinstance(wrong, Raised) and _hint(check, case, wrong) == message:
-                named.add(cid)
-    return caught, named, by_raise
 
 
 ALL_MISTAKES = [(fn, slug) for fn, table in MISTAKES.items() for slug, _, _ in table]
@@ -168,12 +136,9 @@ ALL_MISTAKES = [(fn, slug) for fn, table in MISTAKES.items() for slug, _, _ in t
     ("function", "slug"), ALL_MISTAKES, ids=[f"{f}-{s}" for f, s in ALL_MISTAKES]
 )
 def test_every_known_mistake_is_caught_and_named(function: str, slug: str) -> None:
-    caught, named, by_raise = _verdicts(function, slug)
+    caught, named = _verdicts(function, slug)
     assert caught, "no check of its function catches it"
-    if (function, slug) in HINT_BY_RUNNER:
-        assert by_raise
-    else:
-        assert named, "no check names it"
+    assert named, "no check names it"
 
 
 def test_every_check_carries_its_functions_mistakes() -> None:
@@ -184,19 +149,11 @@ def test_every_check_carries_its_functions_mistakes() -> None:
 @pytest.mark.parametrize("run_seed", range(5))
 def test_last_step_only_fails_bptt_with_its_hint(run_seed: int) -> None:
     message, impl = next((m, f) for s, m, f in MISTAKES["rnn_grads"] if s == "last_step_only")
-    verdict = {}
-    for exercise, check in SHEET.iter_checks():
-        if check.function != "rnn_grads":
-            continue
-        cid = SHEET.check_id(exercise, check)
-        cases = check.make_cases(check.seed(cid, run_seed))
-        wrong = [(c, impl(*c.args)) for c in cases]
-        failed = [(c, w) for c, w in wrong if _caught(check, truth(SHEET, check, c), w)]
-        verdict[check.name] = failed
-        for case, w in failed:
-            assert _hint(check, case, w) == message
-    assert verdict["example"] and verdict["bptt"]
-    assert not verdict["output_layer"] and not verdict["single_step"]  # right where it is right
+    verdicts = grade_in_process(SHEET, "rnn_grads", impl, run_seed)
+    status = {cid.rsplit(".", 1)[1]: v for cid, v in verdicts.items()}
+    assert status["example"].status == status["bptt"].status == "failed"
+    assert status["example"].hint == status["bptt"].hint == message
+    assert status["output_layer"].status == status["single_step"].status == "passed"
 
 
 # ---- the inputs keep the contract's promises ------------------------------------------------

@@ -7,18 +7,16 @@ import json
 import re
 import subprocess
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from conftest import grade_in_process
 from exercises import sheet9 as spec
 from exercises.sheet9_mistakes import MISTAKES
-from grader.comparison import Unusable
-from grader.spec import Case, Check
+from grader.spec import Case
 from reference import sheet9 as ref
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,65 +145,20 @@ def test_sheet_cases_expose_the_special_inputs() -> None:
 
 # --- every known mistake is caught and recognised ----------------------------------------------
 
-# Mistakes whose wrong implementation raises on every input where it differs: the student sees
-# the exception (with the input in the label), not a hint, since the runner only hints on answers.
-RAISES_ONLY = {("tree_equations", "needs_spaces")}
-
-
-def run_quietly(fn: Callable, case: Case) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*case.args, **case.kwargs)
-
-
-def hint_for(check: Check, case: Case, got: Any) -> str | None:
-    """The runner's rule: the first known mistake whose output the comparator accepts."""
-    for mistake in check.mistakes:
-        try:
-            wrong = run_quietly(mistake.impl, case)
-        except Exception:
-            continue
-        if check.compare.matches(wrong, got):
-            return mistake.name
-    return None
-
-
-def grade_in_process(check: Check, cid: str, impl: Callable) -> tuple[str, str | None]:
-    """("passed" | "failed" | "raised", hint): the first failing case decides, as in the runner."""
-    for case in check.make_cases(check.seed(cid, 0)):
-        truth = SHEET.expected(check, case)
-        try:
-            got = run_quietly(impl, case)
-        except Exception:
-            return "raised", None
-        try:
-            problem = check.compare.judge(truth, got, not check.hidden)
-        except Unusable as exc:
-            problem = str(exc)
-        if problem:
-            return "failed", hint_for(check, case, got)
-    return "passed", None
-
-
 MISTAKE_CASES = [
-    pytest.param(function, slug, wrong, id=f"{function}-{slug}")
+    pytest.param(function, slug, message, wrong, id=f"{function}-{slug}")
     for function, table in MISTAKES.items()
-    for slug, _, wrong in table
+    for slug, message, wrong in table
 ]
 
 
-@pytest.mark.parametrize(("function", "slug", "wrong"), MISTAKE_CASES)
-def test_mistake_is_caught_and_named(function: str, slug: str, wrong: Callable) -> None:
-    outcomes = [
-        grade_in_process(check, SHEET.check_id(exercise, check), wrong)
-        for exercise, check in SHEET.iter_checks()
-        if check.function == function
-    ]
-    assert any(status != "passed" for status, _ in outcomes), f"{slug} passes every check"
-    if (function, slug) in RAISES_ONLY:
-        assert any(status == "raised" for status, _ in outcomes)
-    else:
-        assert any(hint == slug for _, hint in outcomes), f"{slug} is never named: {outcomes}"
+@pytest.mark.parametrize(("function", "slug", "message", "wrong"), MISTAKE_CASES)
+def test_mistake_is_caught_and_named(
+    function: str, slug: str, message: str, wrong: Callable
+) -> None:
+    verdicts = grade_in_process(SHEET, function, wrong).values()
+    assert any(v.status != "passed" for v in verdicts), f"{slug} passes every check"
+    assert any(v.hint == message for v in verdicts), f"{slug} is never named"
 
 
 # --- the judges on answers of every style ------------------------------------------------------
@@ -338,5 +291,6 @@ def test_lattice_judge_hides_values_on_hidden_checks() -> None:
 def test_seed_slip_is_named_on_the_public_sheet_check() -> None:
     (check,) = [c for _, c in SHEET.iter_checks() if c.function == "tree_equations"][:1]
     assert check.name == "sheet" and not check.hidden
-    (slip,) = [f for slug, _, f in MISTAKES["tree_equations"] if slug == "seed_slip_cat"]
-    assert grade_in_process(check, "9.2.tree_equations.sheet", slip) == ("failed", "seed_slip_cat")
+    ((message, slip),) = [(m, f) for s, m, f in MISTAKES["tree_equations"] if s == "seed_slip_cat"]
+    verdict = grade_in_process(SHEET, "tree_equations", slip)["9.2.tree_equations.sheet"]
+    assert verdict.status == "failed" and verdict.hint == message

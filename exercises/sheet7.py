@@ -1,0 +1,832 @@
+"""Sheet 7 — Convolutional networks and reverse-mode AD: the checks.
+
+The sheet prints no points, so they follow the work each derivation takes (100 in all):
+
+- Exercise 1, backprop in a convnet (40): the sheet's main derivations. ``conv_net_grad`` 15
+  (1a: the shared filter sums over every position of its own channel) and
+  ``conv_pool_net_grad`` 15 (1c: the same sum restricted to the winners of the pooling, the
+  hardest to get right in code) weigh most; ``dense_net_grad`` 10 (1b) is the same chain rule
+  without weight sharing. Each has a public example (inputs given by formulas, so they can be
+  rebuilt) and a hidden random check with H ≠ W, C, K, O > 1 (odd conv outputs for the pooled
+  net, random floats so that pooling never ties).
+- Exercise 2, volume sizes (10): one formula and its special case. ``conv_output_shape`` 7
+  (the sheet's sizes, strides and padding, the out-of-range errors), ``same_padding`` 3.
+- Exercise 3, translation equivariance (25): the sheet's long hand computation, split over
+  its steps: ``conv2d`` 7 (the two 4×4 outputs), ``maxpool2d`` 5 (the 2×2×2 volume; k passed
+  by keyword), ``relu`` 2, ``shift_left`` 3 and ``count_changed_after_shift`` 8 (the sheet's
+  question, exact on integer-valued images).
+- Exercise 4, reverse-mode AD (25): ``reverse_mode`` 18 (Eq. (10) on any graph: a node used
+  twice by one mul, nodes the output does not depend on, an input as the output) and
+  ``sheet_graph`` 7 (Eq. (9), judged by evaluating it here: f6 and t_θ 4, every f_i 3).
+
+The sheet's two filters are point-symmetric, so a flipped kernel (true convolution) gives the
+sheet's numbers; only the hidden random filters catch it.
+"""
+
+# ruff: noqa: E741  (O is the contract's name for the number of outputs)
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from exercises.common import mistakes
+from exercises.sheet7_mistakes import MISTAKES
+from grader.comparison import Custom, Exact, describe_type, short
+from grader.spec import Case, Check, Exercise, Sheet
+from reference import sheet7 as ref
+
+
+def _arr(values: Any) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+def _fmt(a: Any) -> str:
+    """Compact text for a small array in a label: [[1, 0], [2, -1]]."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):g}"
+    return "[" + ", ".join(_fmt(v) for v in a) + "]"
+
+
+# Exercise 1 -------------------------------------------------------------------------------------
+
+
+def _formula(shape: tuple[int, ...], fn: Callable[..., np.ndarray]) -> np.ndarray:
+    return np.fromfunction(fn, shape, dtype=np.float64)
+
+
+def _example_net(sizes: str, H: int, W: int, C: int, w_hw: tuple[int, int], v_shape: tuple) -> Case:
+    """Inputs given by formulas, so a student can rebuild them from the label."""
+    K, O = v_shape[-2:]
+    image = _formula((H, W, C), lambda i, j, c: np.sin(1 + i + 2 * j + 3 * c))
+    w = _formula((*w_hw, C, K), lambda x, y, c, k: np.cos(x + 2 * y + 3 * c + 5 * k) / 2)
+    b = _arr([0.1, -0.2, 0.3][:K])
+    if len(v_shape) == 4:
+        v = _formula(v_shape, lambda i, j, k, o: np.sin(i - 2 * j + 3 * k + o))
+        v_text = "v[i, j, k, o] = sin(i − 2j + 3k + o)"
+    else:
+        v = _formula(v_shape, lambda k, o: np.sin(3 * k + o))
+        v_text = "v[k, o] = sin(3k + o)"
+    y_hat = _arr([1.0, -1.0, 0.5][:O])
+    label = (
+        f"{sizes}: I[i, j, c] = sin(1 + i + 2j + 3c), w[x, y, c, k] = cos(x + 2y + 3c + 5k)/2, "
+        f"b = {_fmt(b)}, {v_text}, ŷ = {_fmt(y_hat)}"
+    )
+    return Case(label=label, args=(image, w, b, v, y_hat))
+
+
+CONV_EXAMPLE = _example_net(
+    "H = 4, W = 5, C = 2, F = 2, K = 2, O = 3", 4, 5, 2, (2, 2), (3, 4, 2, 3)
+)
+DENSE_EXAMPLE = _example_net("H = 3, W = 2, C = 2, K = 3, O = 2", 3, 2, 2, (3, 2), (3, 2))
+# conv output 4×5: its last column is dropped by the pooling
+POOL_EXAMPLE = _example_net(
+    "H = 5, W = 6, C = 2, F = 2, K = 2, O = 2", 5, 6, 2, (2, 2), (2, 2, 2, 2)
+)
+
+# (H, W, C, F, K, O): H ≠ W, C, K, O > 1; F = 1 and F = H included
+CONV_SHAPES = [(5, 7, 2, 3, 2, 3), (6, 4, 3, 2, 3, 2), (4, 6, 2, 1, 2, 2), (3, 5, 2, 3, 2, 2)]
+DENSE_SHAPES = [(3, 4, 2, 3, 2), (5, 2, 3, 2, 4), (2, 3, 2, 4, 3)]  # (H, W, C, K, O)
+# conv outputs 5×6, 5×8, 5×7, 4×7, 6×4: odd rows, odd columns, both, neither
+POOL_SHAPES = [
+    (7, 8, 2, 3, 2, 3),
+    (6, 9, 3, 2, 2, 2),
+    (6, 8, 2, 2, 2, 3),
+    (5, 8, 2, 2, 3, 2),
+    (8, 6, 2, 3, 2, 2),
+]
+
+
+def _net_case(rng: np.random.Generator, label: str, shapes: list[tuple[int, ...]]) -> Case:
+    """Random I, w, b, v, ŷ of the given shapes (w scaled down so σ does not saturate)."""
+    scales = (1.0, 0.6, 1.0, 1.0, 1.0)
+    args = tuple(rng.normal(scale=s, size=shape) for s, shape in zip(scales, shapes, strict=True))
+    return Case(label=label, args=args)
+
+
+def _conv_label(H: int, W: int, C: int, F: int, K: int, O: int) -> str:
+    return f"H = {H}, W = {W}, C = {C}, F = {F}, K = {K}, O = {O}"
+
+
+def _random_conv(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for H, W, C, F, K, O in CONV_SHAPES:
+        shapes = [(H, W, C), (F, F, C, K), (K,), (H - F + 1, W - F + 1, K, O), (O,)]
+        cases.append(_net_case(rng, _conv_label(H, W, C, F, K, O), shapes))
+    return cases
+
+
+def _random_dense(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for H, W, C, K, O in DENSE_SHAPES:
+        shapes = [(H, W, C), (H, W, C, K), (K,), (K, O), (O,)]
+        cases.append(_net_case(rng, f"H = {H}, W = {W}, C = {C}, K = {K}, O = {O}", shapes))
+    return cases
+
+
+def _random_pool(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for H, W, C, F, K, O in POOL_SHAPES:
+        P, Q = (H - F + 1) // 2, (W - F + 1) // 2
+        shapes = [(H, W, C), (F, F, C, K), (K,), (P, Q, K, O), (O,)]
+        cases.append(_net_case(rng, _conv_label(H, W, C, F, K, O), shapes))
+    return cases
+
+
+ex1 = Exercise(
+    id="1",
+    title="Backprop in a convnet",
+    points=40,
+    checks=[
+        Check(
+            name="example",
+            function="conv_net_grad",
+            points=6,
+            description="∂L/∂w of conv → σ → linear on a small example (H ≠ W, C, K, O > 1)",
+            cases=[CONV_EXAMPLE],
+            mistakes=mistakes(MISTAKES, "conv_net_grad"),
+        ),
+        Check(
+            name="random",
+            function="conv_net_grad",
+            points=9,
+            hidden=True,
+            description="∂L/∂w for random inputs, F = 1 and F = H included",
+            generate=_random_conv,
+            mistakes=mistakes(MISTAKES, "conv_net_grad"),
+        ),
+        Check(
+            name="example",
+            function="dense_net_grad",
+            points=4,
+            description="∂L/∂w of dense → σ → linear on a small example",
+            cases=[DENSE_EXAMPLE],
+            mistakes=mistakes(MISTAKES, "dense_net_grad"),
+        ),
+        Check(
+            name="random",
+            function="dense_net_grad",
+            points=6,
+            hidden=True,
+            description="∂L/∂w for random inputs, H ≠ W, C, K, O > 1",
+            generate=_random_dense,
+            mistakes=mistakes(MISTAKES, "dense_net_grad"),
+        ),
+        Check(
+            name="example",
+            function="conv_pool_net_grad",
+            points=6,
+            description="∂L/∂w with 2×2 max pooling on a small example (conv output 4×5: the "
+            "last column is dropped)",
+            cases=[POOL_EXAMPLE],
+            mistakes=mistakes(MISTAKES, "conv_pool_net_grad"),
+        ),
+        Check(
+            name="random",
+            function="conv_pool_net_grad",
+            points=9,
+            hidden=True,
+            description="∂L/∂w with max pooling for random inputs, odd and even conv outputs",
+            generate=_random_pool,
+            mistakes=mistakes(MISTAKES, "conv_pool_net_grad"),
+        ),
+    ],
+)
+
+# Exercise 2 -------------------------------------------------------------------------------------
+
+
+def _shape_case(n: int, c: int, k: int, f: int, s: int, p: int, note: str = "") -> Case:
+    text = f"n = {n}, c = {c}, k = {k}, f = {f}, s = {s}, p = {p}"
+    return Case(label=f"{text} ({note})" if note else text, args=(n, c, k, f, s, p))
+
+
+SHAPE_SHEET = [
+    _shape_case(6, 1, 2, 3, 1, 0, "the sheet's 6×6 image and two 3×3 filters → 4×4×2"),
+    _shape_case(4, 2, 2, 2, 2, 0, "the sheet's 4×4×2 volume in 2×2 windows, stride 2 → 2×2×2"),
+    _shape_case(4, 1, 1, 3, 1, 1, "Exercise 2b: n = 4, f = 3, padding 1 keeps 4×4"),
+]
+SHAPE_STRIDES = [
+    _shape_case(7, 3, 5, 3, 2, 1),
+    _shape_case(5, 1, 2, 2, 2, 0, "(5 − 2)/2 = 1.5 rounds down"),
+    _shape_case(11, 2, 3, 5, 3, 1, "(11 + 2 − 5)/3 = 8/3 rounds down"),
+    _shape_case(32, 3, 16, 5, 1, 2),
+    _shape_case(3, 4, 1, 3, 1, 0, "the filter covers the whole input"),
+]
+SHAPE_ERRORS = [
+    _shape_case(2, 1, 1, 5, 1, 1, "a 5×5 filter does not fit a 2×2 input padded by 1"),
+    _shape_case(0, 1, 1, 1, 1, 0, "n < 1"),
+    _shape_case(3, 0, 1, 1, 1, 0, "c < 1"),
+    _shape_case(3, 1, 0, 1, 1, 0, "k < 1"),
+    _shape_case(3, 1, 1, 0, 1, 0, "f < 1"),
+    _shape_case(3, 1, 1, 1, 0, 0, "s < 1"),
+    _shape_case(3, 1, 1, 1, 1, -1, "p < 0"),
+]
+
+
+def _random_shapes(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for _ in range(6):
+        f, s, p = int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        n = int(rng.integers(max(1, f - 2 * p), 40))
+        c, k = int(rng.integers(1, 5)), int(rng.integers(1, 65))
+        cases.append(_shape_case(n, c, k, f, s, p))
+    return cases
+
+
+ex2 = Exercise(
+    id="2",
+    title="Computing volume sizes",
+    points=10,
+    checks=[
+        Check(
+            name="sheet",
+            function="conv_output_shape",
+            points=2,
+            description="the sheet's volumes: 6×6×1 → 4×4×2, 4×4×2 → 2×2×2, n = 4, f = 3, p = 1",
+            cases=SHAPE_SHEET,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "conv_output_shape"),
+        ),
+        Check(
+            name="stride_padding",
+            function="conv_output_shape",
+            points=2,
+            description="strides that do not divide evenly, padding, a filter as big as the input",
+            cases=SHAPE_STRIDES,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "conv_output_shape"),
+        ),
+        Check(
+            name="errors",
+            function="conv_output_shape",
+            points=2,
+            description="raises ValueError when the filter does not fit or an argument is out "
+            "of range",
+            cases=SHAPE_ERRORS,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "conv_output_shape"),
+        ),
+        Check(
+            name="random",
+            function="conv_output_shape",
+            points=1,
+            hidden=True,
+            description="random sizes, strides and paddings",
+            generate=_random_shapes,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "conv_output_shape"),
+        ),
+        Check(
+            name="odd",
+            function="same_padding",
+            points=1.5,
+            description="f = 3 (the sheet's n = 4, f = 3 → 1), 1, 5 and 7",
+            cases=[
+                Case(label="f = 3", args=(3,)),
+                Case(label="f = 1", args=(1,)),
+                Case(label="f = 5", args=(5,)),
+                Case(label="f = 7", args=(7,)),
+            ],
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "same_padding"),
+        ),
+        Check(
+            name="even",
+            function="same_padding",
+            points=1.5,
+            description="raises ValueError for an even f or f < 1",
+            cases=[Case(label=f"f = {f}", args=(f,)) for f in (2, 4, 0, -1)],
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "same_padding"),
+        ),
+    ],
+)
+
+# Exercise 3 -------------------------------------------------------------------------------------
+
+IMAGE, FILTERS = ref.SHEET_IMAGE, ref.SHEET_FILTERS
+SHIFTED = ref.shift_left(IMAGE)
+IMAGE_TEXT = "the sheet's 6×6 image"
+FILTERS_TEXT = "its two 3×3 filters"
+SMALL_IMAGE = _arr(np.arange(12).reshape(3, 4))
+RELU_X = (np.arange(24.0) - 12) / 2
+
+
+def _conv_sheet_cases() -> list[Case]:
+    return [
+        Case(label=f"{IMAGE_TEXT} and {FILTERS_TEXT}", args=(IMAGE.copy(), FILTERS.copy())),
+        Case(
+            label=f"{IMAGE_TEXT} moved one pixel left, and {FILTERS_TEXT}",
+            args=(SHIFTED.copy(), FILTERS.copy()),
+        ),
+    ]
+
+
+def _pooled_input(image: np.ndarray) -> np.ndarray:
+    return ref.relu(ref.conv2d(image, FILTERS))
+
+
+POOL_ODD = _formula((5, 7, 3), lambda i, j, k: np.sin(1 + 2 * i + j + 4 * k))
+
+
+def _random_conv2d(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(
+            label=f"image {H}×{W}, {K} filters {F}×{F}",
+            args=(rng.normal(size=(H, W)), rng.normal(size=(K, F, F))),
+        )
+        for H, W, K, F in [(6, 9, 3, 3), (7, 5, 2, 2), (5, 8, 1, 4), (4, 4, 2, 1)]
+    ]
+
+
+def _random_pool_k3(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(label=f"x of shape {shape}, k = 3", args=(rng.normal(size=shape),), kwargs={"k": 3})
+        for shape in [(7, 8, 2), (4, 11, 1), (5, 5, 3), (10, 7, 2)]
+    ]
+
+
+def _random_shift(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(label=f"random {H}×{W} image", args=(rng.normal(size=(H, W)),))
+        for H, W in [(4, 7), (6, 3), (1, 5), (5, 2)]
+    ]
+
+
+def _random_count(rng: np.random.Generator) -> list[Case]:
+    """Integer images and filters with negative values, so that ReLU matters; the last case
+    has a non-negative image and a filter ≤ 0, whose channel ReLU turns to 0 everywhere."""
+    cases = []
+    for H, W, K, F in [(6, 8, 2, 3), (7, 5, 3, 2), (8, 9, 1, 3), (5, 7, 2, 2), (9, 6, 2, 3)]:
+        image = rng.integers(-2, 4, (H, W)).astype(np.float64)
+        filters = rng.integers(-2, 2, (K, F, F)).astype(np.float64)
+        label = f"integer image {H}×{W}, {K} filter(s) {F}×{F}"
+        cases.append(Case(label=label, args=(image, filters)))
+    image = rng.integers(0, 5, (7, 8)).astype(np.float64)
+    filters = rng.integers(1, 3, (2, 3, 3)).astype(np.float64) * _arr([1, -1])[:, None, None]
+    cases.append(
+        Case(label="integer image 7×8 ≥ 0, a filter ≥ 0 and one ≤ 0", args=(image, filters))
+    )
+    return cases
+
+
+ex3 = Exercise(
+    id="3",
+    title="Translation equivariance and translation invariance",
+    points=25,
+    checks=[
+        Check(
+            name="sheet",
+            function="conv2d",
+            points=4,
+            description="the two 4×4 outputs of the sheet, before and after the shift",
+            cases=_conv_sheet_cases(),
+            mistakes=mistakes(MISTAKES, "conv2d"),
+        ),
+        Check(
+            name="random",
+            function="conv2d",
+            points=3,
+            hidden=True,
+            description="random images (H ≠ W) and filters (K from 1 to 3, F from 1 to 4)",
+            generate=_random_conv2d,
+            mistakes=mistakes(MISTAKES, "conv2d"),
+        ),
+        Check(
+            name="values",
+            function="relu",
+            points=2,
+            description="max(0, x) elementwise on a (3, 4, 2) array",
+            cases=[
+                Case(
+                    label="x = (arange(24) − 12)/2 reshaped to (3, 4, 2)",
+                    args=(RELU_X.reshape(3, 4, 2),),
+                )
+            ],
+            mistakes=mistakes(MISTAKES, "relu"),
+        ),
+        Check(
+            name="sheet",
+            function="maxpool2d",
+            points=2,
+            description="the sheet's 2×2×2 volume after pooling, before and after the shift",
+            cases=[
+                Case(
+                    label=f"relu(conv2d(…)) of {IMAGE_TEXT} (4×4×2)", args=(_pooled_input(IMAGE),)
+                ),
+                Case(
+                    label=f"relu(conv2d(…)) of {IMAGE_TEXT} moved left (4×4×2)",
+                    args=(_pooled_input(SHIFTED),),
+                ),
+            ],
+            mistakes=mistakes(MISTAKES, "maxpool2d"),
+        ),
+        Check(
+            name="odd",
+            function="maxpool2d",
+            points=1,
+            description="a 5×7×3 input: the trailing row and column are dropped",
+            cases=[
+                Case(label="x[i, j, k] = sin(1 + 2i + j + 4k), shape (5, 7, 3)", args=(POOL_ODD,))
+            ],
+            mistakes=mistakes(MISTAKES, "maxpool2d"),
+        ),
+        Check(
+            name="k3",
+            function="maxpool2d",
+            points=2,
+            hidden=True,
+            description="k = 3 passed by keyword; H and W not multiples of 3",
+            generate=_random_pool_k3,
+            mistakes=mistakes(MISTAKES, "maxpool2d"),
+        ),
+        Check(
+            name="sheet",
+            function="shift_left",
+            points=2,
+            description="the sheet's image, and a 3×4 image whose left column is not 0",
+            cases=[
+                Case(label=IMAGE_TEXT, args=(IMAGE.copy(),)),
+                Case(label="image = arange(12) reshaped to (3, 4)", args=(SMALL_IMAGE,)),
+            ],
+            mistakes=mistakes(MISTAKES, "shift_left"),
+        ),
+        Check(
+            name="random",
+            function="shift_left",
+            points=1,
+            hidden=True,
+            description="random images of several shapes",
+            generate=_random_shift,
+            mistakes=mistakes(MISTAKES, "shift_left"),
+        ),
+        Check(
+            name="sheet",
+            function="count_changed_after_shift",
+            points=4,
+            description="the sheet's question: how many of the 8 pooled units change",
+            cases=[
+                Case(label=f"{IMAGE_TEXT} and {FILTERS_TEXT}", args=(IMAGE.copy(), FILTERS.copy()))
+            ],
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "count_changed_after_shift"),
+        ),
+        Check(
+            name="random",
+            function="count_changed_after_shift",
+            points=4,
+            hidden=True,
+            description="random integer-valued images and filters (negative values included)",
+            generate=_random_count,
+            compare=Exact(),
+            mistakes=mistakes(MISTAKES, "count_changed_after_shift"),
+        ),
+    ],
+)
+
+# Exercise 4 -------------------------------------------------------------------------------------
+
+SHEET_POINT = {"x1": 0.3, "x2": -1.2, "theta": 0.7}
+OTHER_POINT = {"x1": 1.5, "x2": 0.4, "theta": -2.0}
+
+
+def _point_text(values: dict[str, float]) -> str:
+    return ", ".join(f"{'θ' if k == 'theta' else k} = {v:g}" for k, v in values.items())
+
+
+def _sheet_reverse_cases() -> list[Case]:
+    text = "the sheet's graph (Eq. 9)"
+    return [
+        Case(
+            label=f"{text}, {_point_text(point)}, output f{n}",
+            args=(ref.sheet_graph(), dict(point), f"f{n}"),
+        )
+        for point, n in [(SHEET_POINT, 6), (OTHER_POINT, 6), (SHEET_POINT, 5), (OTHER_POINT, 3)]
+    ]
+
+
+OPS = ("add", "mul", "sin", "square")
+
+
+def _grow(rng: np.random.Generator, graph: list, n_ops: int, prefix: str) -> None:
+    """Append random nodes; an add or mul takes the same parent twice one time in four."""
+    for j in range(n_ops):
+        names = [node[0] for node in graph]
+        op = OPS[int(rng.integers(len(OPS)))]
+        first = names[int(rng.integers(len(names)))]
+        if op in ("add", "mul"):
+            second = first if rng.random() < 0.25 else names[int(rng.integers(len(names)))]
+            graph.append((f"{prefix}{j}", op, (first, second)))
+        else:
+            graph.append((f"{prefix}{j}", op, (first,)))
+
+
+def _tame(graph: list, values: dict[str, float]) -> bool:
+    return all(abs(v) < 20 for v in ref._forward(graph, values).values())
+
+
+def _random_reverse_graph(rng: np.random.Generator, kind: str) -> Case:
+    """One random graph; ``kind`` decides which special case it carries."""
+    inputs = {
+        "twice": ["x", "y", "z"],
+        "middle": ["a", "b"],
+        "input": ["p", "q", "r"],
+        "one_input": ["x"],
+        "large": ["u", "v", "w"],
+    }[kind]
+    while True:
+        graph: list = [(name, "input", ()) for name in inputs]
+        if kind == "one_input":
+            graph.append(("xx", "mul", ("x", "x")))
+        _grow(rng, graph, {"large": 14, "middle": 9}.get(kind, 5), "n")
+        names = [node[0] for node in graph]
+        output = names[-1]
+        if kind == "twice":  # mul(p, p) on the output's path and a node nothing depends on
+            last = names[-1]
+            graph += [
+                ("sq", "mul", (last, last)),
+                ("dead", "sin", (names[int(rng.integers(len(names)))],)),
+                ("out", "add", ("sq", names[int(rng.integers(len(names)))])),
+            ]
+            output = "out"
+        elif kind == "middle":
+            output = names[int(rng.integers(len(inputs), len(names) - 3))]
+            graph = [[name, op, list(parents)] for name, op, parents in graph]
+        elif kind == "input":
+            output = inputs[int(rng.integers(len(inputs)))]
+        values = {name: float(rng.uniform(-1.5, 1.5)) for name in inputs}
+        if _tame(graph, values):
+            break
+    label = f"random graph ({kind.replace('_', ' ')}), {len(graph)} nodes, output {output!r}"
+    return Case(label=label, args=(graph, values, output))
+
+
+def _random_reverse(rng: np.random.Generator) -> list[Case]:
+    return [
+        _random_reverse_graph(rng, kind)
+        for kind in ("twice", "middle", "input", "one_input", "large")
+    ]
+
+
+# sheet_graph: the returned graph is plain data, validated and evaluated here.
+
+INPUTS = ("x1", "x2", "theta")
+F_NODES = tuple(f"f{i}" for i in range(1, 7))
+ARITY = {"input": 0, "add": 2, "mul": 2, "sin": 1, "square": 1}
+MAX_NODES = 100
+GRAPH_POINTS = ((0.3, -1.2, 0.7), (1.5, 0.4, -2.0), (-0.8, 2.2, 1.1), (2.0, -0.5, 0.25))
+FORMULA = {
+    "f1": "x1·θ",
+    "f2": "f1 + x2 = θx1 + x2",
+    "f3": "sin f2 = sin(θx1 + x2)",
+    "f4": "x2²",
+    "f5": "θ·f4 = θx2²",
+    "f6": "f3 + f5 = sin(θx1 + x2) + θx2²",
+}
+Graph = list[tuple[str, str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class GraphProblem:
+    """Why a returned graph cannot be evaluated; ``kind`` lets a malformed mistake match."""
+
+    kind: str
+    message: str
+
+
+def _eq9(x1: float, x2: float, theta: float) -> dict[str, float]:
+    """The sheet's f_i written out (Eq. 9)."""
+    f2 = theta * x1 + x2
+    return {
+        "f1": x1 * theta,
+        "f2": f2,
+        "f3": math.sin(f2),
+        "f4": x2**2,
+        "f5": theta * x2**2,
+        "f6": math.sin(f2) + theta * x2**2,
+    }
+
+
+def _graph_truth() -> dict:
+    """f_i of Eq. (9) and the sheet's t_θ = x1 cos(θx1 + x2) + x2² at every point."""
+    return {
+        "f": [_eq9(*p) for p in GRAPH_POINTS],
+        "t_theta": [x1 * math.cos(th * x1 + x2) + x2**2 for x1, x2, th in GRAPH_POINTS],
+    }
+
+
+def _read_graph(got: Any) -> Graph | GraphProblem:
+    """The returned graph as (name, op, parents) tuples, or what keeps it from evaluating."""
+    if not isinstance(got, (list, tuple)):
+        return GraphProblem(
+            "format",
+            f"returned {describe_type(got)} where a list of (name, op, parents) is expected",
+        )
+    if len(got) > MAX_NODES:
+        return GraphProblem("format", f"returned {len(got)} nodes; Eq. (9) has nine")
+    graph: Graph = []
+    for k, item in enumerate(got):
+        ok = (
+            isinstance(item, (list, tuple))
+            and len(item) == 3
+            and isinstance(item[0], str)
+            and isinstance(item[1], str)
+            and isinstance(item[2], (list, tuple))
+            and all(isinstance(p, str) for p in item[2])
+        )
+        if not ok:
+            return GraphProblem(
+                "format",
+                f"node {k} is {short(item, 60)}; each node is (name, op, parents) with a string "
+                "name and op and a tuple or list of parent names",
+            )
+        graph.append((item[0], item[1], tuple(item[2])))
+    names = [name for name, _, _ in graph]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        return GraphProblem("names", f"the name {repeated[0]!r} is given to several nodes")
+    missing = [n for n in (*INPUTS, *F_NODES) if n not in names]
+    extra = [n for n in names if n not in (*INPUTS, *F_NODES)]
+    if missing or extra:
+        parts = [f"missing {', '.join(map(repr, missing))}"] if missing else []
+        parts += [f"unexpected {', '.join(repr(n) for n in extra[:5])}"] if extra else []
+        return GraphProblem(
+            "names", "the nodes are x1, x2, theta, f1 … f6 (" + "; ".join(parts) + ")"
+        )
+    seen: set[str] = set()
+    for name, op, parents in graph:
+        if op not in ARITY:
+            return GraphProblem(
+                "op",
+                f"node {name!r} has op {short(op, 30)}; the ops are input, add, mul, sin, square",
+            )
+        if (op == "input") != (name in INPUTS):
+            role = "an input (op 'input')" if name in INPUTS else "an operation, not an input"
+            return GraphProblem("inputs", f"node {name!r} should be {role}")
+        if len(parents) != ARITY[op]:
+            return GraphProblem(
+                "arity", f"node {name!r}: {op} takes {ARITY[op]} parent(s), got {len(parents)}"
+            )
+        for parent in parents:
+            if parent not in names:
+                return GraphProblem(
+                    "unknown_parent", f"node {name!r} has the parent {parent!r}, which is no node"
+                )
+            if parent not in seen:
+                return GraphProblem(
+                    "order",
+                    f"node {name!r} uses {parent!r} before it is defined: list the nodes in "
+                    "topological order, every node after its parents",
+                )
+        seen.add(name)
+    return graph
+
+
+def _evaluate(graph: Graph) -> dict | GraphProblem:
+    """Every f_i and t_θ = ∂f6/∂θ (the reference's reverse mode) at every point."""
+    out: dict[str, list] = {"f": [], "t_theta": []}
+    try:
+        for x1, x2, theta in GRAPH_POINTS:
+            values = {"x1": x1, "x2": x2, "theta": theta}
+            node = ref._forward(graph, values)
+            out["f"].append({n: node[n] for n in F_NODES})
+            out["t_theta"].append(ref.reverse_mode(graph, values, "f6")["theta"])
+    except (ArithmeticError, ValueError, KeyError) as exc:
+        return GraphProblem("evaluate", f"the graph cannot be evaluated ({type(exc).__name__})")
+    return out
+
+
+def _as_truth(expected: Any) -> dict:
+    """A known mistake's raw graph (the runner passes it in place of the truth), evaluated."""
+    graph = _read_graph(expected)
+    if isinstance(graph, GraphProblem):
+        return {"problem": graph.kind}
+    evaluated = _evaluate(graph)
+    return {"problem": evaluated.kind} if isinstance(evaluated, GraphProblem) else evaluated
+
+
+def _at(n: int) -> str:
+    x1, x2, theta = GRAPH_POINTS[n]
+    return f"(x1, x2, θ) = ({x1:g}, {x2:g}, {theta:g})"
+
+
+def _differs(want: float, have: float) -> bool:
+    return (
+        not math.isclose(have, want, rel_tol=1e-9, abs_tol=1e-12) if math.isfinite(have) else True
+    )
+
+
+def _judge_graph(expected: Any, got: Any, public: bool, *, nodes: bool) -> str | None:
+    """``nodes``: every f_i must be Eq. (9)'s; otherwise only f6 and t_θ are looked at."""
+    if not isinstance(expected, dict):
+        expected = _as_truth(expected)
+    graph = _read_graph(got)
+    if "problem" in expected:  # a malformed known mistake matches the same kind of problem
+        if isinstance(graph, GraphProblem) and graph.kind == expected["problem"]:
+            return None
+        return "the graph is not malformed in the same way"
+    if isinstance(graph, GraphProblem):
+        return graph.message
+    have = _evaluate(graph)
+    if isinstance(have, GraphProblem):
+        return have.message
+    for n in range(len(GRAPH_POINTS)):
+        for name in F_NODES if nodes else ("f6",):
+            want, value = expected["f"][n][name], have["f"][n][name]
+            if _differs(want, value):
+                if not public:
+                    return f"{name} differs from Eq. (9)"
+                if nodes:
+                    return (
+                        f"{name} = {short(value)} at {_at(n)}, but Eq. (9) gives "
+                        f"{name} = {FORMULA[name]} = {short(want)}"
+                    )
+                return (
+                    f"your graph gives f6 = {short(value)} at {_at(n)}, but "
+                    f"f(x1, x2, θ) = sin(θx1 + x2) + θx2² = {short(want)}"
+                )
+        if not nodes:
+            want, value = expected["t_theta"][n], have["t_theta"][n]
+            if _differs(want, value):
+                if not public:
+                    return "reverse-mode AD on your graph gives the wrong t_θ"
+                return (
+                    f"reverse-mode AD on your graph gives t_θ = {short(value)} at {_at(n)}, but "
+                    f"∂f/∂θ = x1 cos(θx1 + x2) + x2² = {short(want)}"
+                )
+    return None
+
+
+def _judge_output(expected: Any, got: Any, public: bool) -> str | None:
+    return _judge_graph(expected, got, public, nodes=False)
+
+
+def _judge_nodes(expected: Any, got: Any, public: bool) -> str | None:
+    return _judge_graph(expected, got, public, nodes=True)
+
+
+GRAPH_OUTPUT = Custom(name="graph evaluated: f6 and t_θ", fn=_judge_output)
+GRAPH_NODES = Custom(name="graph evaluated: every f_i", fn=_judge_nodes)
+POINTS_TEXT = "; ".join(_at(n) for n in range(len(GRAPH_POINTS)))
+
+ex4 = Exercise(
+    id="4",
+    title="Reverse-mode automatic differentiation",
+    points=25,
+    checks=[
+        Check(
+            name="sheet",
+            function="reverse_mode",
+            points=7,
+            description="t_n for every node of the sheet's graph (outputs f6, f5 and f3; "
+            "nodes the output does not depend on get 0)",
+            cases=_sheet_reverse_cases(),
+            mistakes=mistakes(MISTAKES, "reverse_mode"),
+        ),
+        Check(
+            name="random",
+            function="reverse_mode",
+            points=11,
+            hidden=True,
+            description="random graphs: mul(x, x), unused nodes, an input as the output, "
+            "nodes given as lists",
+            generate=_random_reverse,
+            mistakes=mistakes(MISTAKES, "reverse_mode"),
+        ),
+        Check(
+            name="output",
+            function="sheet_graph",
+            points=4,
+            description="your graph, evaluated at four points, gives f6 = sin(θx1 + x2) + θx2², "
+            "and reverse mode on it t_θ = x1 cos(θx1 + x2) + x2²",
+            cases=[Case(label=POINTS_TEXT)],
+            expect=_graph_truth,
+            compare=GRAPH_OUTPUT,
+            mistakes=mistakes(MISTAKES, "sheet_graph"),
+        ),
+        Check(
+            name="nodes",
+            function="sheet_graph",
+            points=3,
+            description="every f1 … f6 of your graph equals the sheet's f_i (Eq. 9)",
+            cases=[Case(label=POINTS_TEXT)],
+            expect=_graph_truth,
+            compare=GRAPH_NODES,
+            mistakes=mistakes(MISTAKES, "sheet_graph"),
+        ),
+    ],
+)
+
+SHEET = Sheet(
+    id="7",
+    title="Convolutional networks and reverse-mode AD",
+    source="001_5c2bfb7511470545.txt",
+    exercises=[ex1, ex2, ex3, ex4],
+    reference=ref,
+)
