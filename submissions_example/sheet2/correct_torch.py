@@ -1,4 +1,4 @@
-"""Sheet 2, correct, in a mixed style: torch autograd for exercise 3, lists and float32 elsewhere."""
+"""Sheet 2, correct, mixed style: torch autograd for exercise 3, lists and float32 elsewhere."""
 
 import math
 

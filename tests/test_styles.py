@@ -1,0 +1,92 @@
+"""Correct answers in every reasonable style get full marks, on every check of every sheet.
+
+Each contract function's reference is re-dressed the way students write: results
+as nested lists, as torch tensors (float32, float64, with grad), computed in
+float32. The answers travel through the real wire format and the worker's own
+conversion, and are judged by the runner's own rules (conftest.grade_in_process).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import grade_in_process
+from grader.contract import CONTRACT
+from grader.sheets import available, load
+
+# The contract demands float64 accuracy here (|error| <= 1e-9 |E| + 1e-12), which
+# float32 cannot give: these checks rightly fail a float32 computation.
+NEEDS_FLOAT64 = {"2.2.logcosh.large", "2.2.logcosh.random"}
+
+
+def deep(value: Any, leaf: Callable[[np.ndarray], Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: deep(v, leaf) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(deep(v, leaf) for v in value)
+    if isinstance(value, list):
+        return [deep(v, leaf) for v in value]
+    if isinstance(value, (np.ndarray, float, np.floating)) and not isinstance(value, bool):
+        return leaf(np.asarray(value))
+    return value
+
+
+def as_lists(a: np.ndarray) -> Any:
+    return a.tolist()
+
+
+def as_tensor32(a: np.ndarray) -> Any:
+    return torch.tensor(a, dtype=torch.float32)
+
+
+def as_tensor_grad(a: np.ndarray) -> Any:
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True) * 1.0
+
+
+def as_float32(a: np.ndarray) -> Any:
+    return a.astype(np.float32)
+
+
+STYLES = {
+    "lists": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_lists),
+    "torch_float32": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_tensor32),
+    "torch_with_grad": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_tensor_grad),
+    "float32_inputs_and_outputs": lambda ref: lambda *a, **k: deep(
+        ref(*deep(list(a), as_float32), **k), as_float32
+    ),
+}
+
+
+def to_plain_via_worker(impl: Callable) -> Callable:
+    """Apply the worker's conversion of foreign values (torch tensors) as the sandbox would."""
+    from grader import worker
+
+    return lambda *a, **k: worker.to_plain_deep(impl(*a, **k))
+
+
+PARAMS = [
+    pytest.param(sheet_id, fn.name, style, id=f"{sheet_id}-{fn.name}-{style}")
+    for sheet_id in available()
+    for fn in CONTRACT[sheet_id]
+    for style in STYLES
+]
+
+
+@pytest.mark.parametrize(("sheet_id", "function", "style"), PARAMS)
+def test_correct_answer_in_any_style_gets_full_marks(sheet_id, function, style):
+    sheet = load(sheet_id)
+    reference = importlib.import_module(f"reference.sheet{sheet_id}")
+    impl = to_plain_via_worker(STYLES[style](getattr(reference, function)))
+    for run_seed in (0, 1):
+        verdicts = grade_in_process(sheet, function, impl, run_seed)
+        assert verdicts, f"no check exercises {function}"
+        for cid, verdict in verdicts.items():
+            if "32" in style and cid in NEEDS_FLOAT64:
+                continue
+            assert verdict.status == "passed", (cid, verdict.message)
