@@ -4,8 +4,6 @@ MISTAKES maps a contract function name to (slug, student-facing message, wrong i
 each wrong implementation has the contract function's signature and makes exactly one mistake.
 """
 
-# ruff: noqa: E741  (I is the contract's and the sheet's name for the input image)
-
 from __future__ import annotations
 
 import math

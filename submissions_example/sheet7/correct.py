@@ -145,7 +145,7 @@ def reverse_mode(graph, values, output):
             local = [2 * args[0]]
         else:
             local = []
-        for parent, d in zip(parents, local):
+        for parent, d in zip(parents, local, strict=True):
             t[parent] += d * t[name]
     return t
 

@@ -5,8 +5,6 @@ torch's conv output shapes, explicit loops, and every number the seed prints, ty
 from the seed text.
 """
 
-# ruff: noqa: E741  (I and O are the contract's names for the image and the output count)
-
 from __future__ import annotations
 
 import ast
