@@ -131,22 +131,31 @@ def _pool_missing_sigma_prime(
 # --- conv_output_shape -----------------------------------------------------------------------
 
 
+def _validated(n: int, c: int, k: int, f: int, s: int, p: int) -> None:
+    """The reference's checks, so each size mistake below makes only its own mistake."""
+    ref.conv_output_shape(n, c, k, f, s, p)
+
+
 def _shape_forgot_padding(n: int, c: int, k: int, f: int, s: int, p: int) -> tuple[int, int, int]:
+    _validated(n, c, k, f, s, p)
     side = (n - f) // s + 1
     return side, side, k
 
 
 def _shape_padding_once(n: int, c: int, k: int, f: int, s: int, p: int) -> tuple[int, int, int]:
+    _validated(n, c, k, f, s, p)
     side = (n + p - f) // s + 1
     return side, side, k
 
 
 def _shape_ceil(n: int, c: int, k: int, f: int, s: int, p: int) -> tuple[int, int, int]:
+    _validated(n, c, k, f, s, p)
     side = math.ceil((n + 2 * p - f) / s) + 1
     return side, side, k
 
 
 def _shape_depth_is_c(n: int, c: int, k: int, f: int, s: int, p: int) -> tuple[int, int, int]:
+    _validated(n, c, k, f, s, p)
     side = (n + 2 * p - f) // s + 1
     return side, side, c
 
@@ -160,14 +169,17 @@ def _shape_no_checks(n: int, c: int, k: int, f: int, s: int, p: int) -> tuple[in
 
 
 def _padding_total(f: int) -> int:
+    ref.same_padding(f)  # the reference's checks: this mistake is only the missing halving
     return f - 1
 
 
 def _padding_half_up(f: int) -> int:
+    ref.same_padding(f)
     return f // 2 + 1
 
 
 def _padding_half_f(f: int) -> float:
+    ref.same_padding(f)
     return f / 2
 
 

@@ -30,6 +30,30 @@ def grade_json(path: str | Path, sheet: str, *extra: str) -> dict:
     return json.loads(proc.stdout)
 
 
+def grade_json_parallel(runs: dict, timeout: float = 120) -> dict:
+    """Grade several submissions through the CLI at the same time (each run is mostly start-up).
+
+    ``runs`` maps any key to CLI arguments, e.g. ``{"a": (path, "--sheet", "7")}``; the JSON
+    reports come back under the same keys.
+    """
+    procs = {
+        key: subprocess.Popen(
+            [sys.executable, "-m", "grader", *map(str, args), "--format", "json"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for key, args in runs.items()
+    }
+    reports = {}
+    for key, proc in procs.items():
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err
+        reports[key] = json.loads(out)
+    return reports
+
+
 @pytest.fixture
 def submission(tmp_path):
     """Write a submission from dedented source and return its path."""
@@ -102,57 +126,3 @@ def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
                 break
         verdicts[cid] = verdict
     return verdicts
-
-
-# ---- known mistakes, judged in process (no sandbox), as the runner would -------------------
-
-
-def case_outcome(fn, case):
-    """What ``fn`` gives on ``case``; a raised ValueError/TypeError/ZeroDivisionError becomes
-    the runner's ``Raised``, so it compares with a truth that raises."""
-    from grader.runner import Raised
-
-    try:
-        return fn(*case.args, **case.kwargs)
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        return Raised(type(exc).__name__)
-
-
-def check_cases(sheet, exercise, check, run_seeds=(0, 1, 2)) -> list:
-    """A check's fixed cases, or its generated cases for each run seed."""
-    if check.cases is not None:
-        return check.make_cases(None)
-    cid = sheet.check_id(exercise, check)
-    return [case for seed in run_seeds for case in check.make_cases(check.seed(cid, seed))]
-
-
-def mistake_verdicts(sheet, function: str, message: str, impl, run_seeds=(0, 1, 2)):
-    """(ids of the checks of ``function`` that catch ``impl``, those whose hint is ``message``,
-    those where only a truth that raises catches it). The hint follows the runner's rule: the
-    first known mistake whose output the comparator accepts as the answer."""
-    from grader.runner import Raised, truth
-
-    caught, named, by_raise = set(), set(), set()
-    for exercise, check in sheet.iter_checks():
-        if check.function != function:
-            continue
-        cid = sheet.check_id(exercise, check)
-        for case in check_cases(sheet, exercise, check, run_seeds):
-            expected, wrong = truth(sheet, check, case), case_outcome(impl, case)
-            if isinstance(expected, Raised) or isinstance(wrong, Raised):
-                if expected == wrong:
-                    continue
-                caught.add(cid)
-                if isinstance(expected, Raised):
-                    by_raise.add(cid)
-                continue
-            if check.compare.judge(expected, wrong, public=False) is None:
-                continue
-            caught.add(cid)
-            for mistake in check.mistakes:
-                other = case_outcome(mistake.impl, case)
-                if not isinstance(other, Raised) and check.compare.matches(other, wrong):
-                    if mistake.message == message:
-                        named.add(cid)
-                    break
-    return caught, named, by_raise

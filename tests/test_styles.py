@@ -57,8 +57,8 @@ STYLES = {
     "lists": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_lists),
     "torch_float32": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_tensor32),
     "torch_with_grad": lambda ref: lambda *a, **k: deep(ref(*a, **k), as_tensor_grad),
-    "float32_inputs_and_outputs": lambda ref: lambda *a, **k: deep(
-        ref(*deep(list(a), as_float32), **k), as_float32
+    "float32_inputs_and_outputs": lambda ref: (
+        lambda *a, **k: deep(ref(*deep(list(a), as_float32), **k), as_float32)
     ),
 }
 
