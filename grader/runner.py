@@ -21,7 +21,7 @@ from grader.comparison import Unusable, short
 from grader.loading import LoadError
 from grader.sandbox import Isolation, Reply, isolation
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
-from grader.spec import Case, Check, Exercise, Sheet
+from grader.spec import Case, Check, Exercise, Mistake, Sheet
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "LOAD_TIMEOUT", "Options", "Outcome", "grade_file"]
 
@@ -278,6 +278,8 @@ def judge_answer(
         problem = check.compare.judge(expected, got, public)
     except Unusable as exc:
         problem = str(exc)
+    except Exception as exc:  # an answer no comparator foresaw (a 400-digit int) is still graded
+        problem = f"returned a value that cannot be compared ({type(exc).__name__}: {exc})"
     if not problem:
         return None
     figure = getattr(check.compare, "figure", None)
@@ -334,29 +336,32 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
 
 
 def _known_mistake(check: Check, case: Case, got: Any) -> str | None:
-    """The message of the first known mistake that gives the student's outcome.
+    """The message of every known mistake that gives the student's outcome.
 
     An outcome is a value, or ``Raised`` when the student's function raised; a
     mistake that raises the same built-in exception class matches the latter.
+    When several mistakes give the same answer (counts often coincide), all are
+    named rather than guessing one.
     """
-    for mistake in check.mistakes:
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                wrong = mistake.impl(*case.args, **case.kwargs)
-        except Exception as exc:
-            wrong = Raised(_builtin_name(exc))
-        if isinstance(got, Raised) or isinstance(wrong, Raised):
-            both = isinstance(got, Raised) and isinstance(wrong, Raised)
-            if both and wrong.exception == got.exception:
-                return mistake.message
-            continue
-        try:
-            if check.compare.matches(wrong, got):
-                return mistake.message
-        except Exception:
-            continue
-    return None
+    found = [m.message for m in check.mistakes if _gives(m, case, got, check)]
+    if len(found) <= 1:
+        return found[0] if found else None
+    return "this answer fits more than one known mistake: " + " — or: ".join(found)
+
+
+def _gives(mistake: Mistake, case: Case, got: Any, check: Check) -> bool:
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            wrong = mistake.impl(*case.args, **case.kwargs)
+    except Exception as exc:
+        wrong = Raised(_builtin_name(exc))
+    if isinstance(got, Raised) or isinstance(wrong, Raised):
+        return isinstance(got, Raised) and isinstance(wrong, Raised) and wrong == got
+    try:
+        return check.compare.matches(wrong, got)
+    except Exception:
+        return False
 
 
 def _builtin_name(exc: BaseException) -> str:

@@ -118,7 +118,7 @@ def _verdicts(function: str, slug: str) -> tuple[set[str], set[str]]:
         for cid, verdict in grade_in_process(SHEET, function, impl, run_seed).items():
             if verdict.status != "passed":
                 caught.add(cid)
-                if verdict.hint == message:
+                if message in (verdict.hint or ""):
                     named.add(cid)
     return caught, named
 
