@@ -7,8 +7,10 @@ Exit status (relied on by scripts and CI): 0 graded (whatever the score),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
@@ -137,7 +139,9 @@ def _grade(argv: list[str]) -> int:
     from grader import report
     from grader.runner import grade_session
 
-    outcome = grade_session(opened, lambda: sheets.load(args.sheet), options)
+    with _progress_on_tty() as progress:
+        options.progress = progress
+        outcome = grade_session(opened, lambda: sheets.load(args.sheet), options)
     if not outcome.isolation.full:
         print(f"grade: warning: reduced isolation: {outcome.isolation.note}", file=sys.stderr)
     if args.format == "json":
@@ -149,6 +153,23 @@ def _grade(argv: list[str]) -> int:
     if args.fail_under is not None and outcome.score < args.fail_under:
         return EXIT_FAIL_UNDER
     return EXIT_GRADED
+
+
+@contextlib.contextmanager
+def _progress_on_tty() -> Iterator[Callable[[int, int, str], None] | None]:
+    """A transient status line on stderr while grading, only for a person at a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting the sandbox…") as status:
+
+        def update(done: int, total: int, what: str) -> None:
+            text = f"{what}…" if not total else f"check {done + 1}/{total}: {what}"
+            status.update(text)
+
+        yield update
 
 
 def _sheets(argv: list[str]) -> int:

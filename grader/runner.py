@@ -106,6 +106,8 @@ def grade_session(
     name = display_name or str(session.path)
     try:
         sheet = sheet_loader()
+        if options.progress is not None:
+            options.progress(0, 0, f"loading {session.path.name}")
         reply = session.wait_loaded()
         if reply.status == "timeout":
             message = (
@@ -181,9 +183,12 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
     timed_out: set[str] = set()
     missing: dict[str, str] = {}
     results = []
+    total = sum(len(e.checks) for e in sheet.exercises)
     for exercise, check in sheet.iter_checks():
         cid = sheet.check_id(exercise, check)
         seed = check.seed(cid, options.run_seed)
+        if options.progress is not None:
+            options.progress(len(results), total, cid)
         if check.function in missing:
             results.append(
                 _result(sheet, exercise, check, "error", 0.0, missing[check.function], seed)

@@ -8,6 +8,7 @@ nothing heavy: no numpy, no pydantic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ class Options:
     call_timeout: float | None = None
     load_timeout: float = LOAD_TIMEOUT
     limits: Limits = field(default_factory=Limits)
+    # Called as progress(done, total, what) while grading; the CLI shows it on a TTY.
+    progress: Callable[[int, int, str], None] | None = None
 
 
 class Session:
@@ -41,6 +44,7 @@ class Session:
         self.load_reply: Reply | None = None
         self.shown_name = path.name
         self._pending: Reply | None = None
+        self.given_up = False
 
     def start(self) -> None:
         self.worker.start()
@@ -67,12 +71,25 @@ class Session:
         return reply
 
     def restart(self) -> bool:
+        """Reload after a crash or timeout; after one failed reload, give up for good.
+
+        A reload that hangs or fails would fail again, each time costing up to the
+        load timeout, and a hung worker must not answer a later call with its load.
+        """
         self.worker.kill()
+        if self.given_up:
+            return False
         self.worker.start()
         reply = self.load()
-        return reply.status == "ok" and reply.value.get("ok")
+        if reply.status == "ok" and reply.value.get("ok"):
+            return True
+        self.worker.kill()
+        self.given_up = True
+        return False
 
     def call(self, function: str, case: Case, timeout: float) -> Reply:
+        if self.given_up:
+            return Reply("crashed", detail="it could not be restarted after an earlier failure")
         message = {
             "op": "call",
             "function": function,
