@@ -122,7 +122,9 @@ def isolation() -> Isolation:
             f"the submission runs as a plain process as your user ({user}) with resource limits "
             "only: it can read and write your files, reach the network and signal the grader"
         )
-    if not asked and method != "bubblewrap":
+    if not sys.platform.startswith("linux"):
+        notes.append(f"no namespaces on this platform ({sys.platform})")
+    elif not asked:
         notes.append("bubblewrap (bwrap) is not available; install it for full isolation")
     return Isolation(method, False, "; ".join([*notes, what]))
 
@@ -132,7 +134,7 @@ def _works(method: str) -> bool:
         return False
     if method == "bubblewrap":
         bwrap = shutil.which("bwrap")
-        return bool(bwrap) and _runs(_bwrap_args(bwrap, None, Limits(), ["true"]))
+        return bool(bwrap) and _runs(bwrap_args(bwrap, None, Limits(), ["true"]))
     unshare = shutil.which("unshare")
     return bool(unshare) and _runs([unshare, *_unshare_args(), "true"])
 
@@ -225,9 +227,20 @@ def masked_paths(roots: Iterable[str], own: Iterable[Path]) -> list[str]:
     return sorted(found)
 
 
-def _bwrap_args(bwrap: str, files: str | None, limits: Limits, command: list[str]) -> list[str]:
-    """The full bubblewrap command line; ``files`` is the staged worker (None for the probe)."""
-    roots = _python_roots()
+def bwrap_args(
+    bwrap: str,
+    files: str | None,
+    limits: Limits,
+    command: list[str],
+    roots: list[str] | None = None,
+    own: list[Path] | None = None,
+) -> list[str]:
+    """The full bubblewrap command line; ``files`` is the staged worker (None for the probe).
+
+    ``roots`` (bound read-only) and ``own`` (masked) default to this interpreter's
+    and this grader's; tests pass their own to prove the masking on a fake install.
+    """
+    roots = _python_roots() if roots is None else roots
     args = [bwrap, *_bwrap_base_args(), "--proc", "/proc", "--dev", "/dev"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -241,7 +254,7 @@ def _bwrap_args(bwrap: str, files: str | None, limits: Limits, command: list[str
         args += ["--ro-bind-try", etc, etc]
     for root in roots:
         args += ["--ro-bind", root, root]
-    for masked in masked_paths(roots, own_packages()):
+    for masked in masked_paths(roots, own_packages() if own is None else own):
         args += ["--tmpfs", masked, "--remount-ro", masked]
     if files is not None:
         args += ["--ro-bind", files, WORKER_DIR]
@@ -262,6 +275,7 @@ class Cgroup:
 
     def __init__(self, limits: Limits) -> None:
         self.dirs: list[Path] = []
+        limited = 0
         self._sweep_stale()
         name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         settings = {
@@ -275,11 +289,13 @@ class Cgroup:
             except OSError:
                 continue
             self.dirs.append(d)
-            with contextlib.suppress(OSError):
+            try:
                 for key, value in values.items():
                     (d / key).write_text(str(value))
-                (d / "notify_on_release").write_text("0")
-        self.ok = len(self.dirs) == 2
+                limited += 1
+            except OSError:
+                continue
+        self.ok = limited == 2
 
     @classmethod
     def _sweep_stale(cls) -> None:
@@ -333,6 +349,16 @@ class Cgroup:
                     time.sleep(0.005)
 
 
+@cache
+def _sweep_stale_dirs() -> None:
+    """Remove staged workers and scratch left by graders that were killed (named by pid)."""
+    with contextlib.suppress(OSError):
+        for d in Path(tempfile.gettempdir()).glob("grader-*-*-*"):
+            kind, owner = d.name.split("-")[1:3]
+            if kind in ("worker", "scratch") and owner.isdigit() and not _alive(int(owner)):
+                _remove_tree(str(d))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -364,30 +390,31 @@ class _Orphans:
 
     @classmethod
     def sweep(cls) -> None:
+        """Kill and reap leftovers until a scan finds none.
+
+        Reaping a killed process completes its exit, which has already handed
+        its own children to us, so the next scan sees them.
+        """
         if not cls.adopted:
             return
-        quiet = 0
-        for _ in range(200):
-            found = cls._leftovers()
-            for pid in found:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+        for _ in range(1000):
+            with cls.lock:  # a worker being started in another thread is not a leftover
+                found = cls._leftovers()
+                for pid in found:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+            if not found:
+                return
             for pid in found:
                 with contextlib.suppress(ChildProcessError, OSError):
                     os.waitpid(pid, 0)
-            quiet = 0 if found else quiet + 1
-            if quiet >= 3:
-                return
-            time.sleep(0.005)
 
     @classmethod
     def _leftovers(cls) -> list[int]:
         me, session = os.getpid(), os.getsid(0)
-        with cls.lock:
-            live = set(cls.live)
         found = []
         for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) in live:
+            if not entry.isdigit() or int(entry) in cls.live:
                 continue
             try:
                 text = Path(f"/proc/{entry}/stat").read_text()
@@ -422,6 +449,7 @@ class Worker:
     _files: str | None = None
     _scratch: str | None = None
     _op: str = ""
+    _adopting: bool = False
 
     def start(self) -> None:
         iso = self.method or isolation()
@@ -446,7 +474,7 @@ class Worker:
         worker = [python, "-I", os.path.join(self._files, "worker.py")]
         if iso.method == "bubblewrap":
             command = [python, "-I", f"{WORKER_DIR}/worker.py"]
-            cmd = _bwrap_args(shutil.which("bwrap") or "bwrap", self._files, self.limits, command)
+            cmd = bwrap_args(shutil.which("bwrap") or "bwrap", self._files, self.limits, command)
         elif iso.method == "unshare":
             cmd = [shutil.which("unshare") or "unshare", *_unshare_args(), *worker]
         else:
@@ -456,7 +484,8 @@ class Worker:
         if not iso.full:
             # Same uid as the submission: keep it out of our memory and /proc/<pid>/environ.
             _prctl(PR_SET_DUMPABLE, 0)
-        if iso.method == "process" and not contained and sys.platform.startswith("linux"):
+        self._adopting = iso.method == "process" and not contained
+        if self._adopting and sys.platform.startswith("linux"):
             _Orphans.adopt()
         limits, cgroup = self.limits, self.cgroup
         libc = _libc() if sys.platform.startswith("linux") else None
@@ -468,23 +497,24 @@ class Worker:
             if libc is not None:
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd="/" if iso.method == "bubblewrap" else self._scratch_dir(),
-            env=env,
-            preexec_fn=before_exec,
-            start_new_session=True,
-        )
         with _Orphans.lock:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd="/" if iso.method == "bubblewrap" else self._scratch_dir(),
+                env=env,
+                preexec_fn=before_exec,
+                start_new_session=True,
+            )
             _Orphans.live.add(self.proc.pid)
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def _stage_worker_files(self) -> str:
         """Copy only worker.py and wire.py out, so the sandbox sees nothing else of ours."""
-        d = tempfile.mkdtemp(prefix="grader-worker-")
+        _sweep_stale_dirs()
+        d = tempfile.mkdtemp(prefix=f"grader-worker-{os.getpid()}-")
         for name in ("worker.py", "wire.py"):
             shutil.copy(HERE / name, os.path.join(d, name))
             os.chmod(os.path.join(d, name), 0o444)
@@ -493,7 +523,7 @@ class Worker:
 
     def _scratch_dir(self) -> str:
         if self._scratch is None:
-            self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            self._scratch = tempfile.mkdtemp(prefix=f"grader-scratch-{os.getpid()}-")
         return self._scratch
 
     def request(self, message: dict, timeout: float) -> Reply:
@@ -602,7 +632,8 @@ class Worker:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
-        _Orphans.sweep()
+        if self._adopting:
+            _Orphans.sweep()
 
     def close(self) -> None:
         self.kill()

@@ -36,6 +36,9 @@ ALLOWED_DTYPES = frozenset(
 )
 
 
+PLAIN_SCALARS = (float, int, bool, str, type(None))
+
+
 class WireError(ValueError):
     """The peer sent something that is not a well-formed frame."""
 
@@ -59,6 +62,8 @@ def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
     def enc(x: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             return {"$x": "structure nested too deeply"}
+        if type(x) is list and all(type(v) in PLAIN_SCALARS for v in x):
+            return x  # fast path: a long list of plain numbers
         if x is None or isinstance(x, (bool, str)):
             return x
         if isinstance(x, int):

@@ -11,6 +11,7 @@ cannot touch the protocol.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 import types
@@ -31,21 +32,66 @@ def main() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     sys.path.pop(0)
+    handlers = signal_handlers()
     namespace: dict[str, Any] = {}
     while True:
         try:
             request = wire.read_frame(requests)
         except EOFError:
             os._exit(0)
-        if request["op"] == "load":
-            namespace, reply = load(request)
-        else:
-            reply = call(namespace, request["function"], request["args"], request["kwargs"])
+        try:
+            if request["op"] == "load":
+                namespace, reply = load(request)
+            else:
+                reply = call(namespace, request["function"], request["args"], request["kwargs"])
+        except BaseException as exc:  # a handler or tracer of the submission firing in our code
+            reply = {"ok": False, "error": describe(exc, None)}
+        try:
+            restore(handlers)
+        except BaseException:  # a tracer that raised on entering restore() is unset by now
+            restore(handlers)
         try:
             frame = wire.encode(reply, fallback=to_plain)
         except BaseException as exc:  # a value whose conversion itself misbehaves
             frame = wire.encode(failure("unconvertible", exc))
         wire.write_all(answers, frame)
+
+
+def signal_handlers() -> dict[int, Any]:
+    """The worker's own handler for every signal a submission may take over."""
+    handlers = {}
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            handlers[sig] = signal.getsignal(sig)
+        except (OSError, ValueError):
+            continue
+    return {sig: h for sig, h in handlers.items() if h is not None}
+
+
+def untrace() -> None:
+    """Drop trace and profile hooks the submission set, before our own code runs on."""
+    sys.setprofile(None)
+    sys.settrace(None)
+
+
+def restore(handlers: dict[int, Any]) -> None:
+    """Undo timers, handlers and trace hooks a call left behind.
+
+    Otherwise an alarm or a tracer set by one function would go off during the
+    next call and cost another function's check.
+    """
+    untrace()
+    signal.alarm(0)
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        signal.setitimer(timer, 0)
+    for sig, handler in handlers.items():
+        try:
+            if signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
+        except (OSError, ValueError):
+            continue
 
 
 def load(request: dict) -> tuple[dict[str, Any], dict]:
@@ -69,7 +115,7 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
             if not request["notebook"]:
                 return {}, {"ok": False, "error": error}
             cell_errors.append({"cell": index + 1, **error})
-    functions = sorted(k for k, v in module.__dict__.items() if callable(v))
+    functions = sorted(k for k, v in module.__dict__.items() if type(k) is str and callable(v))
     return module.__dict__, {"ok": True, "functions": functions, "cell_errors": cell_errors}
 
 
@@ -80,10 +126,19 @@ def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict
     if not callable(fn):
         message = f"{name} is a {type(fn).__name__}, not a function"
         return {"ok": False, "error": {"kind": "missing", "message": message}}
+    error = None
     try:
         value = fn(*args, **kwargs)
     except BaseException as exc:
-        return {"ok": False, "error": describe(exc, None)}
+        error = exc
+    for _ in range(3):  # a hook that raises is unset by raising, so a retry clears the next
+        try:
+            untrace()
+            break
+        except BaseException:
+            continue
+    if error is not None:
+        return {"ok": False, "error": describe(error, None)}
     try:
         return {"ok": True, "value": to_plain_deep(value)}
     except BaseException as exc:
@@ -115,6 +170,8 @@ def to_plain(x: Any) -> Any:
 
 def to_plain_deep(x: Any) -> Any:
     """Convert eagerly, so a failure is reported as this call's error, not the frame's."""
+    if type(x) is list and all(type(v) in wire.PLAIN_SCALARS for v in x):
+        return list(x)
     if isinstance(x, (list, tuple)):
         converted = [to_plain_deep(v) for v in x]
         return tuple(converted) if isinstance(x, tuple) else converted
@@ -126,18 +183,32 @@ def to_plain_deep(x: Any) -> Any:
 
 
 def failure(kind: str, exc: BaseException) -> dict:
-    return {"ok": False, "error": {"kind": kind, **describe(exc, None)}}
+    return {"ok": False, "error": {**describe(exc, None), "kind": kind}}
 
 
 def describe(exc: BaseException, filename: str | None) -> dict:
     """Name the exception, its message and the submission line it came from."""
+    try:
+        return _describe(exc, filename)
+    except BaseException:  # an exception class built to break whoever inspects it
+        return {
+            "kind": "exception",
+            "type": "BaseException",
+            "builtin": "BaseException",
+            "message": "<an exception that could not be described>",
+            "where": None,
+        }
+
+
+def _describe(exc: BaseException, filename: str | None) -> dict:
     kind = "exit" if isinstance(exc, SystemExit) else "exception"
     builtin = next(
         (c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"), "BaseException"
     )
     where = None
     if isinstance(exc, SyntaxError) and exc.lineno is not None:
-        where = {"file": os.path.basename(exc.filename or ""), "line": exc.lineno}
+        line = exc.lineno if type(exc.lineno) is int else None
+        where = {"file": os.path.basename(str(exc.filename or "")), "line": line}
         text = f"{exc.msg}"
     else:
         text = _safe_str(exc)

@@ -1,0 +1,403 @@
+"""The sandbox's own logic: masking, fallbacks that announce themselves, cleanup, answer checks.
+
+The end-to-end attacks live in ``test_sandbox_attacks.py``; these tests pin the
+pieces those rely on, including the ones this machine does not exercise there
+(a non-editable install, a machine without namespaces, a grader without cgroups).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+from grader import sandbox, wire
+from grader.sandbox import Isolation, Limits, Worker, isolation, malformed_answer, masked_paths
+
+LINUX = sys.platform.startswith("linux")
+needs_bwrap = pytest.mark.skipif(
+    not (LINUX and isolation().method == "bubblewrap"), reason="needs bubblewrap"
+)
+
+
+@pytest.fixture
+def fresh_isolation():
+    """Probe again under the test's environment, and again for whoever runs next."""
+    isolation.cache_clear()
+    yield isolation
+    isolation.cache_clear()
+
+
+# Masking this grader's packages wherever the sandbox binds them.
+
+
+def test_non_editable_install_in_site_packages_is_masked():
+    sp = "/venv/lib/python3.11/site-packages"
+    own = [Path(sp, "grader"), Path(sp, "exercises"), Path(sp, "reference")]
+    assert masked_paths(["/venv/bin", sp], own) == sorted(map(str, own))
+
+
+def test_editable_install_outside_the_bound_roots_needs_no_mask():
+    own = [Path("/home/ta/dl-grader/grader"), Path("/home/ta/dl-grader/reference")]
+    assert masked_paths(["/venv/lib", "/usr/lib/python3.11"], own) == []
+
+
+def test_a_similar_name_is_not_inside_a_root():
+    assert masked_paths(["/venv/lib"], [Path("/venv/lib2/grader")]) == []
+    assert masked_paths(["/venv/lib/site"], [Path("/venv/lib/site-packages/grader")]) == []
+
+
+def test_symlinked_root_is_masked_at_the_path_the_sandbox_binds(tmp_path):
+    real = tmp_path / "real-venv" / "lib"
+    (real / "grader").mkdir(parents=True)
+    link = tmp_path / "venv"
+    link.symlink_to(tmp_path / "real-venv")
+    masked = masked_paths([str(link / "lib")], [real / "grader"])
+    assert masked == [str(link / "lib" / "grader")]
+
+
+def test_the_real_install_masks_nothing_it_does_not_need():
+    """Here the grader runs from its checkout (editable): nothing of it lies under a root."""
+    roots = sandbox._python_roots()
+    own = sandbox.own_packages()
+    assert {p.name for p in own} == {"grader", "exercises", "reference"}
+    for mask in masked_paths(roots, own):
+        assert Path(mask).name in {"grader", "exercises", "reference"}
+
+
+@needs_bwrap
+def test_masking_hides_a_non_editable_install_for_real(tmp_path):
+    """A throwaway 'site-packages' holding copies of our packages, bound like the real one."""
+    site = tmp_path / "site-packages"
+    for package in ("grader", "exercises", "reference", "harmless"):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("")
+        (site / package / "secret.py").write_text("ANSWER = 42\n")
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "seen = {}\n"
+        "for name in ('grader', 'exercises', 'reference', 'harmless'):\n"
+        "    try:\n"
+        "        __import__(name + '.secret')\n"
+        "        seen[name] = True\n"
+        "    except ImportError:\n"
+        "        seen[name] = False\n"
+        "print(json.dumps(seen))\n"
+    )
+    own = [site / "grader", site / "exercises", site / "reference"]
+    roots = [*sandbox._python_roots(), str(site)]
+    cmd = sandbox.bwrap_args(
+        shutil.which("bwrap"), None, Limits(), [sys.executable, "-I", "-c", probe], roots, own
+    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "grader": False,
+        "exercises": False,
+        "reference": False,
+        "harmless": True,
+    }
+
+
+@needs_bwrap
+def test_the_sandbox_writes_only_to_its_scratch_and_shm():
+    probe = (
+        "import os\n"
+        "for d in ('/scratch', '/dev/shm', '/tmp', '/', '/dev', '/proc/sys/kernel', '/usr'):\n"
+        "    try:\n"
+        "        open(os.path.join(d, 'probe'), 'w').close()\n"
+        "        print(d)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    cmd = sandbox.bwrap_args(
+        shutil.which("bwrap"), None, Limits(), [sys.executable, "-I", "-c", probe]
+    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert proc.stdout.split() == ["/scratch", "/dev/shm"], proc.stderr
+
+
+# Choosing the isolation: forceable, and never silently reduced.
+
+
+def test_forced_process_mode_says_so(monkeypatch, fresh_isolation):
+    monkeypatch.setenv("GRADER_ISOLATION", "process")
+    iso = fresh_isolation()
+    assert iso == Isolation("process", False, iso.note)
+    assert "GRADER_ISOLATION=process" in iso.note
+    assert "read and write your files" in iso.note
+
+
+def test_unknown_isolation_value_is_reported_not_obeyed(monkeypatch, fresh_isolation):
+    monkeypatch.setenv("GRADER_ISOLATION", "chroot")
+    iso = fresh_isolation()
+    assert "'chroot'" in iso.note and "ignored" in iso.note
+    assert iso.method in sandbox.METHODS
+
+
+@pytest.mark.skipif(not LINUX or not shutil.which("unshare"), reason="needs unshare")
+def test_forced_unshare_mode_says_what_is_missing(monkeypatch, fresh_isolation):
+    monkeypatch.setenv("GRADER_ISOLATION", "unshare")
+    iso = fresh_isolation()
+    assert not iso.full and iso.method in ("unshare", "process")
+    assert "GRADER_ISOLATION=unshare" in iso.note
+
+
+@pytest.mark.parametrize("method", ["process", "unshare"])
+def test_reduced_isolation_is_announced_in_json_and_on_stderr(method):
+    env = {**os.environ, "GRADER_ISOLATION": method}
+    example = EXAMPLES / "sheet2" / "correct.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", str(example), "--sheet", "2", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["score"] == 100.0
+    assert report["isolation"]["full"] is False
+    assert f"GRADER_ISOLATION={method}" in report["isolation"]["note"]
+    assert "reduced isolation" in proc.stderr
+    assert report["isolation"]["note"] in proc.stderr
+
+
+# Cleanup: nothing of a submission outlives its worker.
+
+
+def _processes_named(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if token in stat and stat[stat.rindex(")") + 2] != "Z":
+            found.append(int(entry))
+    return found
+
+
+DOUBLE_FORK = """
+import ctypes, os, time
+
+def escape():
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            ctypes.CDLL(None).prctl(15, b"TOKEN", 0, 0, 0)
+            time.sleep(20)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return 1
+"""
+
+
+@pytest.mark.skipif(not LINUX, reason="process names and subreapers are Linux")
+@pytest.mark.parametrize("cgroups", ["on", "off"])
+def test_plain_process_mode_still_kills_what_double_forked(monkeypatch, cgroups):
+    """Without namespaces the cgroup, or else the grader as subreaper, finds the escapee."""
+    monkeypatch.setenv("GRADER_CGROUPS", cgroups)
+    token = f"df{secrets.token_hex(5)}"
+    worker = Worker(method=Isolation("process", False, "test"))
+    worker.start()
+    try:
+        load = {"op": "load", "filename": "submission.py", "notebook": False}
+        reply = worker.request({**load, "cells": [DOUBLE_FORK.replace("TOKEN", token)]}, 30)
+        assert reply.value["ok"], reply
+        call = {"op": "call", "function": "escape", "args": [], "kwargs": {}}
+        assert worker.request(call, 30).value == {"ok": True, "value": 1}
+        deadline = time.monotonic() + 5
+        while not _processes_named(token) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the grandchild names itself a moment after the call returns
+        assert _processes_named(token), "the escapee should be running before the kill"
+    finally:
+        worker.close()
+    deadline = time.monotonic() + 3
+    while _processes_named(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftovers = _processes_named(token)
+    for pid in leftovers:
+        os.kill(pid, 9)
+    assert not leftovers
+
+
+def _cgroups_writable() -> bool:
+    if not LINUX or os.geteuid() != 0:
+        return False
+    probe = sandbox.Cgroup(Limits())
+    probe.remove()
+    return probe.ok
+
+
+@pytest.mark.skipif(not _cgroups_writable(), reason="needs writable cgroup v1 controllers")
+def test_cgroups_are_removed_and_stale_ones_swept(monkeypatch):
+    probe = subprocess.Popen(["true"])
+    probe.wait()
+    dead = probe.pid
+    stale = [
+        sandbox.CGROUP_ROOT / c / f"{sandbox.CGROUP_PREFIX}{dead}-deadbeef"
+        for c in ("memory", "pids")
+    ]
+    for d in stale:
+        d.mkdir(exist_ok=True)
+    monkeypatch.setattr(sandbox.Cgroup, "_swept", False)
+    worker = Worker(method=Isolation("process", False, "test"))
+    worker.start()
+    mine = list(worker.cgroup.dirs)
+    assert mine and all(d.exists() for d in mine)
+    worker.close()
+    assert not any(d.exists() for d in [*mine, *stale])
+
+
+# Answers are checked like any other untrusted input.
+
+
+@pytest.mark.parametrize(
+    "op, value",
+    [
+        ("call", [1, 2]),
+        ("call", {"ok": 1, "value": 2}),
+        ("call", {"ok": True}),
+        ("call", {"ok": False, "error": "boom"}),
+        ("call", {"ok": False, "error": {"kind": 3, "message": "x"}}),
+        ("call", {"ok": False, "error": {"kind": "x", "where": {"line": "12"}}}),
+        ("load", {"ok": True, "functions": "f", "cell_errors": []}),
+        ("load", {"ok": True, "functions": [], "cell_errors": [{"kind": "x"}]}),
+    ],
+)
+def test_malformed_answers_are_refused(op, value):
+    assert malformed_answer(op, value)
+
+
+@pytest.mark.parametrize(
+    "op, value",
+    [
+        ("call", {"ok": True, "value": None}),
+        ("call", {"ok": False, "error": {"kind": "missing", "message": "f is not defined"}}),
+        ("load", {"ok": True, "functions": ["f"], "cell_errors": [{"cell": 2, "kind": "x"}]}),
+        ("load", {"ok": False, "error": {"kind": "exception", "where": {"file": "s", "line": 3}}}),
+    ],
+)
+def test_well_formed_answers_pass(op, value):
+    assert malformed_answer(op, value) is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"buffers": [], "body": ' + b"9" * 5000 + b"}", b"\xff"],
+)
+def test_hostile_headers_are_wire_errors_not_crashes(header):
+    with pytest.raises(wire.WireError):
+        sandbox._buffer_lengths(header)
+        wire.decode(header, b"")
+
+
+# A submission that cannot be reloaded after a crash costs one reload, not one per check.
+
+
+def test_a_failed_reload_is_not_retried_for_every_check(tmp_path):
+    head, tail = (EXAMPLES / "sheet2" / "correct.py").read_text().split("def logcosh(y, t):\n")
+    reload_hangs = (
+        "import os\n"
+        "if os.path.exists('loaded-once'):\n"
+        "    while True:\n"
+        "        pass\n"
+        "open('loaded-once', 'w').close()\n"
+    )
+    crash = "def logcosh(y, t):\n    os._exit(1)\n\n\ndef _unused(y, t):\n"
+    path = tmp_path / "submission.py"
+    path.write_text(reload_hangs + head + crash + tail)
+    env = {**os.environ, "GRADER_ISOLATION": "process"}  # its scratch survives a restart
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "grader", str(path), "--sheet", "2", "--format", "json"]
+    proc = subprocess.run(
+        [*cmd, "--load-timeout", "2", "--timeout", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    checks = json.loads(proc.stdout)["checks"]
+    first = next(c for c in checks if c["function"] == "logcosh")
+    assert "could not be restarted" in first["message"]
+    later = [c for c in checks if c["function"] in ("backprop", "grad_v")]
+    assert all(c["score"] == 0 and "restarted" in c["message"] for c in later)
+    assert seconds < 20  # one 2 s reload, not one per remaining check
+
+
+HANGS_WITH_AN_ESCAPEE = """
+import ctypes, os, time
+
+ctypes.CDLL(None).prctl(15, b"TOKEN", 0, 0, 0)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        ctypes.CDLL(None).prctl(15, b"TOKEN", 0, 0, 0)
+        time.sleep(30)
+    os._exit(0)
+while True:
+    time.sleep(0.1)
+"""
+
+
+@needs_bwrap
+def test_nothing_survives_a_grader_killed_mid_run(tmp_path):
+    token = f"kg{secrets.token_hex(5)}"
+    path = tmp_path / "submission.py"
+    path.write_text(HANGS_WITH_AN_ESCAPEE.replace("TOKEN", token))
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(path), "--sheet", "2", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while len(_processes_named(token)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_processes_named(token)) == 2, "the loader and its escapee should be running"
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 3
+    while _processes_named(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftovers = _processes_named(token)
+    for pid in leftovers:
+        os.kill(pid, 9)
+    assert not leftovers
+
+
+def test_dirs_left_by_a_killed_grader_are_swept():
+    import tempfile
+
+    probe = subprocess.Popen(["true"])
+    probe.wait()
+    base = Path(tempfile.gettempdir())
+    stale = [base / f"grader-{kind}-{probe.pid}-test" for kind in ("worker", "scratch")]
+    mine = base / f"grader-scratch-{os.getpid()}-test"
+    for d in [*stale, mine]:
+        (d / "sub").mkdir(parents=True, exist_ok=True)
+        (d / "sub" / "file").write_text("x")
+    stale[0].chmod(0o555)
+    try:
+        sandbox._sweep_stale_dirs.__wrapped__()
+        assert not any(d.exists() for d in stale)
+        assert mine.exists()
+    finally:
+        shutil.rmtree(mine, ignore_errors=True)

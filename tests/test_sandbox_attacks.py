@@ -1,0 +1,781 @@
+"""Hostile submissions: whatever one tries, the TA's machine and the grade stay safe.
+
+Each case is a sheet-2 submission that is correct except for ``logcosh_grad``
+(10 points), whose body is the attack. An attack that *succeeds* returns the
+right answer, so a score above 90 means containment failed; a failed attack
+returns a wrong one. The grader runs as a TA would run it, in a subprocess with
+its own working directory and HOME holding files to protect, a secret in its
+environment and a listener on 127.0.0.1. After every run: exit 0, exactly one
+JSON document, the expected score, nothing outside the sandbox changed, no
+connection, no process of the submission alive, bounded time.
+
+Every attack is bounded (counts, sizes, sleeps), so even a sandbox that fails
+cannot hurt the machine running the tests. The runs are independent and mostly
+start-up, so the selected ones run three at a time; each takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, by_function
+from grader.sandbox import Limits, isolation
+
+pytestmark = pytest.mark.skipif(
+    isolation().method != "bubblewrap", reason="the containment promises need bubblewrap"
+)
+
+CORRECT = (EXAMPLES / "sheet2" / "correct.py").read_text()
+GRAD = "def logcosh_grad(y, t):\n    return np.tanh(y - t)\n"
+FULL, WITHOUT_GRAD = 100.0, 90.0
+MAX_SECONDS = 60.0
+LIMITS = Limits()
+
+PRELUDE = '''
+
+import os
+
+ATTACK = {attack!r}
+
+
+def _verdict(found, y, t):
+    """The right answer only if the attack worked."""
+    return np.tanh(y - t) if found else -np.tanh(y - t)
+'''
+
+
+def _package_file(package: str, name: str) -> str:
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations
+    return str(Path(next(iter(spec.submodule_search_locations))) / name)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    body: str = ""  # logcosh_grad's body (an attack), or
+    source: bytes | None = None  # a whole submission file
+    score: float = WITHOUT_GRAD
+    status: str | None = "failed"  # of logcosh_grad's first check: the attack ran to its end
+    fragment: str | tuple[str, ...] | None = None  # (one of them) in that message or load error
+    neighbours: tuple[tuple[str, str], ...] = ()
+    args: tuple[str, ...] = ("--timeout", "3")
+
+
+@dataclass
+class Scene:
+    """A TA's machine in miniature: files to protect, a secret and a listener."""
+
+    base: Path
+    token: str = field(default_factory=lambda: f"atk{secrets.token_hex(5)}")
+    secret_name: str = field(default_factory=lambda: f"GRADER_TEST_SECRET_{secrets.token_hex(4)}")
+
+    def __post_init__(self) -> None:
+        self.cwd, self.home, self.student, self.other = (
+            self.base / d for d in ("cwd", "home", "student", "other_student")
+        )
+        for d in (self.cwd, self.home, self.student, self.other):
+            d.mkdir()
+        (self.cwd / "gradebook.csv").write_text("alice,100\n")
+        (self.home / ".ssh_key").write_text("private\n")
+        (self.other / "submission.py").write_text("# another student's work\n")
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+
+    def attack(self) -> dict:
+        """What the submission is told: where the treasures are (never the secret itself)."""
+        protected = [
+            self.cwd / "gradebook.csv",
+            self.home / ".ssh_key",
+            self.other / "submission.py",
+        ]
+        return {
+            "token": self.token,
+            "secret_name": self.secret_name,
+            "port": self.port,
+            "read": [
+                *map(str, protected),
+                str(ROOT / "grader" / "runner.py"),
+                str(ROOT / "grader" / "sandbox.py"),
+                _package_file("reference", "sheet2.py"),
+                _package_file("exercises", "sheet2.py"),
+                "/etc/shadow",
+            ],
+            "append": list(map(str, protected)),
+            "write_dirs": [str(d) for d in self.watched_dirs()],
+            "list_dirs": [str(ROOT), str(self.cwd), str(self.home), str(self.other)],
+            "import_paths": [str(ROOT), str(ROOT.parent)],
+            "limit_processes": LIMITS.processes,
+            "memory_bytes": LIMITS.memory_bytes,
+        }
+
+    def watched_dirs(self) -> list[Path]:
+        return [
+            self.cwd,
+            self.home,
+            self.student,
+            self.other,
+            ROOT,
+            ROOT / "grader",
+            Path(_package_file("reference", "")),
+            Path(sys.prefix),
+            Path(tempfile_dir()),
+            Path("/"),
+            Path("/tmp"),
+            Path("/usr"),
+            Path("/dev"),
+        ]
+
+    def snapshot(self) -> dict[str, bytes]:
+        files = {}
+        for d in (self.cwd, self.home, self.student, self.other):
+            for p in sorted(d.rglob("*")):
+                files[str(p)] = p.read_bytes() if p.is_file() else b"<dir>"
+        return files
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            HOME=str(self.home),
+            PYTHONPATH=str(ROOT),
+            **{self.secret_name: secrets.token_hex(16)},
+        )
+        env.pop("GRADER_ISOLATION", None)
+        return env
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+@dataclass
+class Outcome:
+    case: Case
+    proc: subprocess.CompletedProcess
+    seconds: float
+    changed: list[str]
+    planted: list[str]
+    leftovers: list[str]
+    connections: int
+
+    @property
+    def report(self) -> dict:
+        return json.loads(self.proc.stdout)
+
+
+def source_for(case: Case, scene: Scene) -> bytes:
+    if case.source is not None:
+        return case.source
+    head, tail = CORRECT.split(GRAD)
+    body = textwrap.indent(textwrap.dedent(case.body).strip("\n"), "    ")
+    attack = head + "def logcosh_grad(y, t):\n" + body + "\n" + tail
+    return (attack + PRELUDE.format(attack=scene.attack())).encode()
+
+
+def run_case(case: Case, base: Path) -> Outcome:
+    scene = Scene(base)
+    path = scene.student / "submission.py"
+    path.write_bytes(source_for(case, scene))
+    for name, text in case.neighbours:
+        (scene.student / name).write_text(text.replace("TOKEN", scene.token))
+    before = scene.snapshot()
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []  # the cwd shadows nothing
+    cmd = [sys.executable, *safe_path, "-m", "grader", str(path), "--sheet", "2"]
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [*cmd, "--format", "json", *case.args],
+            cwd=scene.cwd,
+            env=scene.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        seconds = time.monotonic() - started
+        leftovers = processes_with(scene.token)
+        planted = files_with(scene.token, scene.watched_dirs())
+        connections = accepted(scene.listener)
+    after = scene.snapshot()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return Outcome(case, proc, seconds, changed, planted, leftovers, connections)
+
+
+def processes_with(token: str, wait: float = 3.0) -> list[str]:
+    """Processes (not zombies) whose name or command line holds ``token``; killed if found."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                status = Path(f"/proc/{entry}/stat").read_text()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            state = status[status.rindex(")") + 2 :].split()[0]
+            if state != "Z" and (token in status or token.encode() in cmdline):
+                found[int(entry)] = status[:120]
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for pid in found:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return list(found.values())
+
+
+def files_with(token: str, dirs: list[Path]) -> list[str]:
+    """Files named with ``token`` in the watched places; removed if found."""
+    found = []
+    for d in dirs:
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(d):
+                if token in entry:
+                    found.append(str(d / entry))
+                    with contextlib.suppress(OSError):
+                        os.unlink(d / entry)
+    return found
+
+
+def accepted(listener: socket.socket) -> int:
+    count = 0
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            conn, _ = listener.accept()
+            conn.close()
+            count += 1
+    listener.close()
+    return count
+
+
+CASES = [
+    # Escaping the sandbox to read, write, reach or kill what is outside.
+    Case(
+        "read_grader_reference_specs_and_ta_files",
+        """
+        found = []
+        for path in ATTACK["read"]:
+            try:
+                with open(path, "rb") as f:
+                    f.read(1)
+                found.append(path)
+            except OSError:
+                pass
+        for path in ATTACK["list_dirs"]:
+            try:
+                os.listdir(path)
+                found.append(path)
+            except OSError:
+                pass
+        return _verdict(found, y, t)
+        """,
+    ),
+    Case(
+        "import_grader_reference_exercises",
+        """
+        import importlib
+        import sys
+
+        sys.path[:0] = ATTACK["import_paths"]
+        found = []
+        for name in ("grader", "grader.runner", "reference", "reference.sheet2", "exercises"):
+            try:
+                importlib.import_module(name)
+                found.append(name)
+            except BaseException:
+                pass
+        return _verdict(found, y, t)
+        """,
+    ),
+    Case(
+        "write_outside_the_scratch_directory",
+        """
+        done = []
+        for d in ATTACK["write_dirs"] + ["/proc", "/opt/grader-worker"]:
+            path = os.path.join(d, "pwned-" + ATTACK["token"])
+            try:
+                with open(path, "w") as f:
+                    f.write("x")
+                done.append(path)
+            except OSError:
+                pass
+        for path in ATTACK["append"]:
+            try:
+                with open(path, "a") as f:
+                    f.write("tampered")
+                done.append(path)
+            except OSError:
+                pass
+        return _verdict(done, y, t)
+        """,
+    ),
+    Case(
+        "write_a_kernel_setting_through_proc_sys",
+        """
+        path = "/proc/sys/kernel/printk_ratelimit"  # rewritten with its own value
+        try:
+            with open(path) as f:
+                value = f.read()
+            with open(path, "w") as f:
+                f.write(value)
+            wrote = True
+        except OSError:
+            wrote = False
+        return _verdict(wrote, y, t)
+        """,
+    ),
+    Case(
+        "read_the_graders_secret_environment",
+        """
+        import glob
+
+        name = ATTACK["secret_name"]
+        found = [k for k in os.environ if name in k]
+        for path in [f"/proc/{os.getppid()}/environ", *glob.glob("/proc/*/environ")]:
+            try:
+                with open(path, "rb") as f:
+                    if name.encode() in f.read():
+                        found.append(path)
+            except OSError:
+                pass
+        return _verdict(found, y, t)
+        """,
+    ),
+    Case(
+        "connect_to_the_network",
+        """
+        import socket
+
+        reached = []
+        for host, port in (("127.0.0.1", ATTACK["port"]), ("10.255.255.1", 80)):
+            try:
+                with socket.create_connection((host, port), timeout=1) as s:
+                    s.sendall(ATTACK["token"].encode())
+                reached.append(host)
+            except OSError:
+                pass
+        return _verdict(reached, y, t)
+        """,
+    ),
+    Case(
+        "kill_the_parent",
+        """
+        import signal
+
+        targets = [os.getppid()]
+        try:
+            with open("/proc/1/cmdline", "rb") as f:
+                if b"bwrap" in f.read():  # the sandbox's own init; never a real one
+                    targets.append(1)
+        except OSError:
+            pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in targets:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        return _verdict(False, y, t)
+        """,
+    ),
+    Case(
+        "ptrace_or_read_the_graders_memory",
+        """
+        import glob
+
+        opened = []
+        for path in glob.glob("/proc/[0-9]*/cmdline"):
+            try:
+                with open(path, "rb") as f:
+                    argv = f.read().split(b"\\0")
+            except OSError:
+                continue
+            if not any(a == b"-m" and b == b"grader" for a, b in zip(argv, argv[1:])):
+                continue
+            try:  # opening another process's memory needs the right to ptrace it
+                with open(path.replace("cmdline", "mem"), "rb"):
+                    opened.append(path)
+            except OSError:
+                pass
+        return _verdict(opened, y, t)
+        """,
+    ),
+    # Exhausting resources.
+    Case(
+        "fork_bomb",
+        """
+        import ctypes
+        import time
+
+        libc = ctypes.CDLL(None)
+        forked = 0
+        for _ in range(4 * ATTACK["limit_processes"]):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                libc.prctl(15, ATTACK["token"].encode(), 0, 0, 0)
+                time.sleep(20)
+                os._exit(0)
+            forked += 1
+        return _verdict(forked > ATTACK["limit_processes"], y, t)
+        """,
+    ),
+    Case(
+        "thread_bomb",
+        """
+        import threading
+        import time
+
+        started = 0
+        for _ in range(4 * ATTACK["limit_processes"]):
+            try:
+                threading.Thread(target=time.sleep, args=(20,), daemon=True).start()
+            except RuntimeError:
+                break
+            started += 1
+        return _verdict(started > ATTACK["limit_processes"], y, t)
+        """,
+    ),
+    Case(
+        # The slowest case (~3 s): it touches the whole memory limit before being killed.
+        "memory_bomb",
+        """
+        chunk = 256 << 20
+        held = [np.ones(chunk // 8) for _ in range(ATTACK["memory_bytes"] // chunk + 2)]
+        return _verdict(len(held), y, t)
+        """,
+        status="error",
+        fragment=("resource limit", "MemoryError"),
+    ),
+    Case(
+        "one_gigabyte_file_and_a_full_scratch",
+        """
+        block = b"\\0" * (1 << 20)
+        written = 0
+        for name in ["big"] + [f"part{i}" for i in range(16)] + ["/dev/shm/big"]:
+            try:
+                with open(name, "wb") as f:
+                    for _ in range(64 if name != "big" else 1024):
+                        f.write(block)
+                        written += 1
+            except OSError:
+                pass
+        return _verdict(written >= 1024, y, t)
+        """,
+    ),
+    Case(
+        "huge_return_value",
+        "return np.zeros(12_000_000)",
+        status="error",
+        fragment="too large",
+    ),
+    Case(
+        "huge_nested_list",
+        "return [123456789012345678] * 1_000_000",
+        status="error",
+        fragment="too large",
+    ),
+    Case(
+        "output_flood_and_a_fake_report",
+        """
+        import sys
+
+        fake = b'{"score": 100.0, "max_score": 100.0, "checks": []}\\npassed\\n' * 2000
+        for _ in range(1000):
+            os.write(1, fake)
+            os.write(2, fake)
+        print("passed " * 1000)
+        sys.stderr.write("score: 100/100\\n")
+        for path in ("/dev/tty", f"/proc/{os.getppid()}/fd/2"):
+            try:
+                with open(path, "w") as f:
+                    f.write("score: 100/100\\n")
+            except OSError:
+                pass
+        return np.tanh(y - t)
+        """,
+        score=FULL,
+        status="passed",
+    ),
+    # Leaving processes behind.
+    Case(
+        "double_fork_new_session_sleeper",
+        """
+        import ctypes
+        import signal
+        import time
+
+        ready, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            if os.fork() == 0:
+                for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_IGN)
+                ctypes.CDLL(None).prctl(15, ATTACK["token"].encode(), 0, 0, 0)
+                os.write(told, b"1")
+                time.sleep(20)
+            os._exit(0)
+        os.close(told)
+        os.waitpid(pid, 0)
+        running = os.read(ready, 1) == b"1"  # the right answer only if the sleeper runs
+        return np.tanh(y - t) if running else -np.tanh(y - t)
+        """,
+        score=FULL,
+        status="passed",
+    ),
+    Case(
+        "double_fork_then_exec",
+        """
+        import sys
+
+        ready, told = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            if os.fork() == 0:
+                code = f"import os, time; os.write({told}, b'1'); time.sleep(20)"
+                os.set_inheritable(told, True)
+                os.execv(sys.executable, [ATTACK["token"], "-c", code])
+            os._exit(0)
+        os.close(told)
+        os.waitpid(pid, 0)
+        running = os.read(ready, 1) == b"1"
+        return np.tanh(y - t) if running else -np.tanh(y - t)
+        """,
+        score=FULL,
+        status="passed",
+    ),
+    # Ending the worker in every way; each costs logcosh_grad only.
+    Case("os_exit", "os._exit(0)", status="error", fragment="crashed"),
+    Case("sys_exit", "import sys\nsys.exit(0)", status="error", fragment="exit"),
+    Case("keyboard_interrupt", "raise KeyboardInterrupt", status="error", fragment="Keyboard"),
+    Case("generator_exit", "raise GeneratorExit", status="error", fragment="GeneratorExit"),
+    Case(
+        "sigterm_ignored_endless_loop",
+        """
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        while True:
+            pass
+        """,
+        status="timeout",
+    ),
+    Case(
+        "alarm_set_to_go_off_in_the_next_call",
+        """
+        import signal
+
+        def boom(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGALRM, boom)
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return -np.tanh(y - t)
+        """,
+        status="failed",
+    ),
+    Case(
+        "tracer_that_raises_in_the_worker",
+        """
+        import sys
+
+        def trace(*_):
+            raise SystemExit
+
+        sys.settrace(trace)
+        sys.setprofile(trace)  # its own function's return now raises: that costs this check
+        return -np.tanh(y - t)
+        """,
+        status="error",
+    ),
+    Case(
+        "self_sigkill",
+        "import signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        status="error",
+        fragment="crashed",
+    ),
+    # Lying to the comparison.
+    Case(
+        "object_whose_eq_is_always_true",
+        """
+        class Liar:
+            def __eq__(self, other):
+                return True
+
+            def __array__(self, *args, **kwargs):
+                return -np.tanh(y - t)
+
+            def __float__(self):
+                return 0.0
+
+        return Liar()
+        """,
+        status="failed",
+    ),
+    Case(
+        "ndarray_subclass_that_equals_anything",
+        """
+        class Sneaky(np.ndarray):
+            def __eq__(self, other):
+                return np.ones(np.shape(self), bool)
+
+            def __array_ufunc__(self, *args, **kwargs):
+                return np.ones(np.shape(self), bool)
+
+        return np.zeros(np.shape(y)).view(Sneaky)
+        """,
+        status="failed",
+    ),
+    Case(
+        "pickle_payload",
+        """
+        class Payload:
+            def __reduce__(self):
+                marker = os.path.join(ATTACK["write_dirs"][0], "pwned-" + ATTACK["token"])
+                return (os.system, ("touch " + marker,))
+
+        return Payload()
+        """,
+        status="failed",
+    ),
+    Case(
+        "integer_too_large_for_a_float",
+        "return 10 ** 400",
+        status="failed",
+    ),
+    Case(
+        "forged_frame_with_a_non_dict_answer",
+        """
+        import json
+        import struct
+
+        header = json.dumps({"body": [1, 2], "buffers": []}).encode()
+        for fd in range(3, 32):
+            try:
+                os.write(fd, struct.pack("<Q", len(header)) + header)
+            except OSError:
+                pass
+        return np.tanh(y - t)
+        """,
+        status="error",
+        fragment="could not read",
+    ),
+    Case(
+        "forged_frame_nested_too_deeply",
+        """
+        import struct
+
+        header = b"[" * 200_000 + b"]" * 200_000
+        for fd in range(3, 32):
+            try:
+                os.write(fd, struct.pack("<Q", len(header)) + header)
+            except OSError:
+                pass
+        return np.tanh(y - t)
+        """,
+        status="error",
+        fragment="could not read",
+    ),
+    # Bad input: every file is graded, with a message a student can act on.
+    Case("empty_file", source=b"", score=0.0, status="error", fragment="empty"),
+    Case("not_utf8", source=b"x = '\xff\xfe'\n", score=0.0, status="error", fragment="UTF-8"),
+    Case(
+        "binary_named_py",
+        source=b"\x7fELF\x02\x01\x01\x00" * 64,
+        score=0.0,
+        status="error",
+        fragment="binary",
+    ),
+    Case(
+        "syntax_error",
+        source=b"def f(:\n    pass\n",
+        score=0.0,
+        status="error",
+        fragment="syntax error",
+    ),
+    Case(
+        "import_that_never_ends",
+        source=b"import time\nwhile True:\n    time.sleep(0.1)\n",
+        score=0.0,
+        status="timeout",
+        fragment="longer than 2",
+        args=("--load-timeout", "2"),
+    ),
+    Case(
+        "numpy_and_grader_shadowed_beside_the_submission",
+        source=CORRECT.encode(),
+        score=FULL,
+        status="passed",
+        neighbours=tuple(
+            (name, "open('pwned-TOKEN', 'w')\nraise SystemExit('shadowed')\n")
+            for name in ("numpy.py", "grader.py", "wire.py", "worker.py", "sitecustomize.py")
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory) -> dict[str, Future]:
+    """Start every selected case (three at a time) and hand out their futures."""
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module
+        and "case" in getattr(getattr(item, "callspec", None), "params", {})
+    ]
+    pool = ThreadPoolExecutor(max_workers=3)
+    futures = {
+        case.name: pool.submit(run_case, case, tmp_path_factory.mktemp(case.name))
+        for case in selected
+    }
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_attack_is_contained(case: Case, outcomes: dict[str, Future]) -> None:
+    out: Outcome = outcomes[case.name].result()
+    assert out.proc.returncode == 0, out.proc.stderr[-3000:]
+    report = out.report  # stdout is exactly one JSON document
+    grad = by_function(report)["logcosh_grad"][0]
+    context = f"{grad['status']}: {grad['message']} / load error: {report['load_error']}"
+    assert report["score"] == case.score, context
+    if case.status:
+        assert grad["status"] == case.status, context
+    if case.fragment:
+        told = report["load_error"] or grad["message"]
+        wanted = (case.fragment,) if isinstance(case.fragment, str) else case.fragment
+        assert any(w in told for w in wanted), context
+    assert report["isolation"]["method"] == "bubblewrap" and report["isolation"]["full"]
+    assert not out.changed, f"files outside the sandbox changed: {out.changed}"
+    assert not out.planted, f"files appeared outside the sandbox: {out.planted}"
+    assert not out.leftovers, f"processes outlived the run: {out.leftovers}"
+    assert out.connections == 0, "the submission reached a listener on 127.0.0.1"
+    assert out.seconds < MAX_SECONDS
