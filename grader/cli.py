@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -221,5 +222,21 @@ def _template(argv: list[str]) -> int:
     return EXIT_GRADED
 
 
+def run() -> None:
+    """Console-script entry: exit without tearing the interpreter down.
+
+    Everything of ours is closed and flushed by then (the worker is killed and its
+    files removed before ``main`` returns); skipping the teardown of numpy and
+    pydantic saves about 50 ms per run, a tenth of grading a sheet.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        code = code or EXIT_INTERNAL
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
