@@ -9,6 +9,9 @@ from grader.spec import Mistake
 MistakeTable = dict[str, list[tuple[str, str, Callable]]]
 
 
-def mistakes(table: MistakeTable, function: str) -> list[Mistake]:
-    """The known wrong answers for ``function``, as spec models."""
-    return [Mistake(name=slug, message=msg, impl=fn) for slug, msg, fn in table.get(function, [])]
+def mistakes(table: MistakeTable) -> dict[str, list[Mistake]]:
+    """A sheet's known wrong answers per function, as spec models."""
+    return {
+        function: [Mistake(name=slug, message=msg, impl=fn) for slug, msg, fn in rows]
+        for function, rows in table.items()
+    }

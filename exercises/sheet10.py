@@ -117,7 +117,6 @@ ex1 = Exercise(
             points=4,
             description="p_T on a small example (T = 2 and T = 1; d = 1, n = 2, K = 3)",
             cases=_rnn_example_cases(with_y=False),
-            mistakes=mistakes(MISTAKES, "rnn_forward"),
         ),
         Check(
             name="random",
@@ -126,7 +125,6 @@ ex1 = Exercise(
             hidden=True,
             description="p_T for random parameters, T from 1 to 7, d ≠ n ≠ K",
             generate=_random_forward,
-            mistakes=mistakes(MISTAKES, "rnn_forward"),
         ),
         Check(
             name="output_layer",
@@ -136,7 +134,6 @@ ex1 = Exercise(
             "looked at here)",
             cases=_rnn_example_cases(with_y=True),
             expect=_output_layer_grads,
-            mistakes=mistakes(MISTAKES, "rnn_grads"),
         ),
         Check(
             name="example",
@@ -144,7 +141,6 @@ ex1 = Exercise(
             points=8,
             description="all five gradients on the example (T = 2 needs BPTT, T = 1 not)",
             cases=_rnn_example_cases(with_y=True),
-            mistakes=mistakes(MISTAKES, "rnn_grads"),
         ),
         Check(
             name="single_step",
@@ -153,7 +149,6 @@ ex1 = Exercise(
             hidden=True,
             description="all five gradients for T = 1, random parameters, d ≠ n ≠ K",
             generate=_random_single_step,
-            mistakes=mistakes(MISTAKES, "rnn_grads"),
         ),
         Check(
             name="bptt",
@@ -163,7 +158,6 @@ ex1 = Exercise(
             description="all five gradients through time, T from 2 to 8, random "
             "parameters, d ≠ n ≠ K",
             generate=_random_bptt,
-            mistakes=mistakes(MISTAKES, "rnn_grads"),
         ),
     ],
 )
@@ -247,7 +241,6 @@ ex2 = Exercise(
             description="(h_new, c_new) for one step on a small example",
             cases=[_lstm_example()],
             compare=H_C,
-            mistakes=mistakes(MISTAKES, "lstm_step"),
         ),
         Check(
             name="random",
@@ -258,7 +251,6 @@ ex2 = Exercise(
             "d > n, n = 1)",
             generate=_random_lstm,
             compare=H_C,
-            mistakes=mistakes(MISTAKES, "lstm_step"),
         ),
         Check(
             name="sheet",
@@ -267,7 +259,6 @@ ex2 = Exercise(
             description="trainable parameters for a few (d, n)",
             cases=COUNT_CASES,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "lstm_param_count"),
         ),
         Check(
             name="random",
@@ -277,7 +268,6 @@ ex2 = Exercise(
             description="trainable parameters for random (d, n)",
             generate=_random_counts,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "lstm_param_count"),
         ),
     ],
 )
@@ -434,7 +424,6 @@ ex3 = Exercise(
             description="Ã of the assignment's graph (the matrix of Question 3)",
             cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))],
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "gcn_adjacency"),
         ),
         Check(
             name="random",
@@ -444,7 +433,6 @@ ex3 = Exercise(
             description="Ã of random graphs (isolated nodes, edges in either orientation)",
             generate=_random_adjacency,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "gcn_adjacency"),
         ),
         Check(
             name="sheet",
@@ -452,7 +440,6 @@ ex3 = Exercise(
             points=5,
             description="one GCN layer on the assignment's graph",
             cases=[GCN_SHEET],
-            mistakes=mistakes(MISTAKES, "gcn_layer"),
         ),
         Check(
             name="random",
@@ -461,7 +448,6 @@ ex3 = Exercise(
             hidden=True,
             description="one GCN layer on random graphs (isolated nodes: degree 0 + self-loop = 1)",
             generate=_random_gcn,
-            mistakes=mistakes(MISTAKES, "gcn_layer"),
         ),
         Check(
             name="sheet",
@@ -471,7 +457,6 @@ ex3 = Exercise(
             "(b → e is Question 4)",
             cases=_reach_sheet_cases(),
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_reach"),
         ),
         Check(
             name="unreachable",
@@ -480,7 +465,6 @@ ex3 = Exercise(
             description="raises ValueError when dst cannot be reached",
             cases=REACH_UNREACHABLE,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_reach"),
         ),
         Check(
             name="random",
@@ -490,7 +474,6 @@ ex3 = Exercise(
             description="random connected and disconnected graphs (src = dst included)",
             generate=_random_reach,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_reach"),
         ),
         Check(
             name="sheet",
@@ -499,7 +482,6 @@ ex3 = Exercise(
             description="layers until every node depends on every node, assignment's graph",
             cases=[Case(label=SHEET_TEXT, args=(SHEET_EDGES, 6))],
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_cover"),
         ),
         Check(
             name="disconnected",
@@ -508,7 +490,6 @@ ex3 = Exercise(
             description="raises ValueError for a disconnected graph",
             cases=COVER_DISCONNECTED,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_cover"),
         ),
         Check(
             name="random",
@@ -518,7 +499,6 @@ ex3 = Exercise(
             description="random paths, trees, connected and disconnected graphs",
             generate=_random_cover,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "layers_to_cover"),
         ),
     ],
 )
@@ -529,4 +509,5 @@ SHEET = Sheet(
     source="002_5efd29751ded5bc6.txt",
     exercises=[ex1, ex2, ex3],
     reference=ref,
+    mistakes=mistakes(MISTAKES),
 )

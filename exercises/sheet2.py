@@ -122,7 +122,6 @@ ex1 = Exercise(
             cases=[Case(label="")],
             expect=_network_truth,
             compare=Custom(name="network as a function", fn=_judge_network),
-            mistakes=mistakes(MISTAKES, "network_params"),
         ),
         Check(
             name="grid",
@@ -131,7 +130,6 @@ ex1 = Exercise(
             description="classes on a 61×61 grid over [−3, 3]²",
             cases=[Case(label="61×61 grid over [−3, 3]²", args=(_grid(),))],
             compare=Labels(figure=_draw_disagreement),
-            mistakes=mistakes(MISTAKES, "predict_class"),
         ),
         Check(
             name="boundary",
@@ -141,7 +139,6 @@ ex1 = Exercise(
             description="points within 1e-3 of the decision boundary, on both sides",
             generate=_boundary_points,
             compare=Labels(),
-            mistakes=mistakes(MISTAKES, "predict_class"),
         ),
         Check(
             name="far",
@@ -151,7 +148,6 @@ ex1 = Exercise(
             description="points far from the origin (|x| up to 1e4)",
             generate=_far_points,
             compare=Labels(),
-            mistakes=mistakes(MISTAKES, "predict_class"),
         ),
     ],
 )
@@ -223,7 +219,6 @@ ex2 = Exercise(
             points=4,
             description="log cosh(y − t) on small values",
             cases=[LOGCOSH_SMALL],
-            mistakes=mistakes(MISTAKES, "logcosh"),
         ),
         Check(
             name="large",
@@ -232,7 +227,6 @@ ex2 = Exercise(
             description="stays finite and accurate for |y − t| up to 1e4",
             cases=[LOGCOSH_LARGE],
             compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0),
-            mistakes=mistakes(MISTAKES, "logcosh"),
         ),
         Check(
             name="random",
@@ -242,7 +236,6 @@ ex2 = Exercise(
             description="random arrays, |y − t| from 1e-8 to 1e4",
             generate=_random_wide_pairs,
             compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0),
-            mistakes=mistakes(MISTAKES, "logcosh"),
         ),
         Check(
             name="values",
@@ -250,7 +243,6 @@ ex2 = Exercise(
             points=5,
             description="∂E/∂y on small values",
             cases=[LOGCOSH_SMALL, LOGCOSH_LARGE],
-            mistakes=mistakes(MISTAKES, "logcosh_grad"),
         ),
         Check(
             name="random",
@@ -259,7 +251,6 @@ ex2 = Exercise(
             hidden=True,
             description="∂E/∂y on random arrays of several shapes",
             generate=_random_pairs,
-            mistakes=mistakes(MISTAKES, "logcosh_grad"),
         ),
         Check(
             name="example",
@@ -267,7 +258,6 @@ ex2 = Exercise(
             points=5,
             description="∂E/∂w for a small data set",
             cases=[DATASET_SHEET],
-            mistakes=mistakes(MISTAKES, "dataset_grad"),
         ),
         Check(
             name="random",
@@ -276,7 +266,6 @@ ex2 = Exercise(
             hidden=True,
             description="∂E/∂w for random data sets (N = 1 included)",
             generate=_dataset,
-            mistakes=mistakes(MISTAKES, "dataset_grad"),
         ),
     ],
 )
@@ -317,7 +306,6 @@ ex3 = Exercise(
             description="∂E/∂w13, the sheet's backward computation",
             cases=[BACKPROP_CASE],
             expect=lambda x, t, w: {"w13": ref.backprop(x, t, w)["w13"]},
-            mistakes=mistakes(MISTAKES, "backprop"),
         ),
         Check(
             name="all_weights",
@@ -325,7 +313,6 @@ ex3 = Exercise(
             points=6,
             description="∂E/∂w for all ten weights",
             cases=[BACKPROP_CASE],
-            mistakes=mistakes(MISTAKES, "backprop"),
         ),
         Check(
             name="random",
@@ -334,7 +321,6 @@ ex3 = Exercise(
             hidden=True,
             description="all ten gradients at random inputs and weights",
             generate=_random_backprop,
-            mistakes=mistakes(MISTAKES, "backprop"),
         ),
     ],
 )
@@ -377,7 +363,6 @@ ex4 = Exercise(
             points=6,
             description="(∂E/∂w13, ∂E/∂w24) at one point",
             cases=[GRADS_CASE],
-            mistakes=mistakes(MISTAKES, "grads_w13_w24"),
         ),
         Check(
             name="random",
@@ -386,7 +371,6 @@ ex4 = Exercise(
             hidden=True,
             description="(∂E/∂w13, ∂E/∂w24) at random points",
             generate=_random_grads,
-            mistakes=mistakes(MISTAKES, "grads_w13_w24"),
         ),
         Check(
             name="example",
@@ -394,7 +378,6 @@ ex4 = Exercise(
             points=6,
             description="∂E/∂v for moderate v",
             cases=_v_cases([0.0, 1.5, -2.0]),
-            mistakes=mistakes(MISTAKES, "grad_v"),
         ),
         Check(
             name="extreme_v",
@@ -402,7 +385,6 @@ ex4 = Exercise(
             points=6,
             description="∂E/∂v stays finite and accurate for |v| up to 500",
             cases=_v_cases([40.0, -40.0, 300.0, -300.0, 500.0, -500.0]),
-            mistakes=mistakes(MISTAKES, "grad_v"),
         ),
         Check(
             name="random",
@@ -411,7 +393,6 @@ ex4 = Exercise(
             hidden=True,
             description="∂E/∂v at random points, |v| ≤ 500",
             generate=_random_v,
-            mistakes=mistakes(MISTAKES, "grad_v"),
         ),
     ],
 )
@@ -422,4 +403,5 @@ SHEET = Sheet(
     source="003_5b7a9a0b462e8249.txt",
     exercises=[ex1, ex2, ex3, ex4],
     reference=ref,
+    mistakes=mistakes(MISTAKES),
 )

@@ -147,7 +147,6 @@ ex1 = Exercise(
             points=6,
             description="∂L/∂w of conv → σ → linear on a small example (H ≠ W, C, K, O > 1)",
             cases=[CONV_EXAMPLE],
-            mistakes=mistakes(MISTAKES, "conv_net_grad"),
         ),
         Check(
             name="random",
@@ -156,7 +155,6 @@ ex1 = Exercise(
             hidden=True,
             description="∂L/∂w for random inputs, F = 1 and F = H included",
             generate=_random_conv,
-            mistakes=mistakes(MISTAKES, "conv_net_grad"),
         ),
         Check(
             name="example",
@@ -164,7 +162,6 @@ ex1 = Exercise(
             points=4,
             description="∂L/∂w of dense → σ → linear on a small example",
             cases=[DENSE_EXAMPLE],
-            mistakes=mistakes(MISTAKES, "dense_net_grad"),
         ),
         Check(
             name="random",
@@ -173,7 +170,6 @@ ex1 = Exercise(
             hidden=True,
             description="∂L/∂w for random inputs, H ≠ W, C, K, O > 1",
             generate=_random_dense,
-            mistakes=mistakes(MISTAKES, "dense_net_grad"),
         ),
         Check(
             name="example",
@@ -182,7 +178,6 @@ ex1 = Exercise(
             description="∂L/∂w with 2×2 max pooling on a small example (conv output 4×5: the "
             "last column is dropped)",
             cases=[POOL_EXAMPLE],
-            mistakes=mistakes(MISTAKES, "conv_pool_net_grad"),
         ),
         Check(
             name="random",
@@ -191,7 +186,6 @@ ex1 = Exercise(
             hidden=True,
             description="∂L/∂w with max pooling for random inputs, odd and even conv outputs",
             generate=_random_pool,
-            mistakes=mistakes(MISTAKES, "conv_pool_net_grad"),
         ),
     ],
 )
@@ -254,7 +248,6 @@ ex2 = Exercise(
             description="the sheet's volumes: 6×6×1 → 4×4×2, 4×4×2 → 2×2×2, n = 4, f = 3, p = 1",
             cases=SHAPE_SHEET,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "conv_output_shape"),
         ),
         Check(
             name="stride_padding",
@@ -263,7 +256,6 @@ ex2 = Exercise(
             description="strides that do not divide evenly, padding, a filter as big as the input",
             cases=SHAPE_STRIDES,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "conv_output_shape"),
         ),
         Check(
             name="errors",
@@ -273,7 +265,6 @@ ex2 = Exercise(
             "of range",
             cases=SHAPE_ERRORS,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "conv_output_shape"),
         ),
         Check(
             name="random",
@@ -283,7 +274,6 @@ ex2 = Exercise(
             description="random sizes, strides and paddings",
             generate=_random_shapes,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "conv_output_shape"),
         ),
         Check(
             name="odd",
@@ -293,7 +283,6 @@ ex2 = Exercise(
             # in this order, the first failing case tells the known mistakes apart
             cases=[Case(label=f"f = {f}", args=(f,)) for f in (1, 5, 3, 7)],
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "same_padding"),
         ),
         Check(
             name="even",
@@ -302,7 +291,6 @@ ex2 = Exercise(
             description="raises ValueError for an even f or f < 1",
             cases=[Case(label=f"f = {f}", args=(f,)) for f in (2, 4, 0, -1)],
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "same_padding"),
         ),
     ],
 )
@@ -400,7 +388,6 @@ ex3 = Exercise(
             points=4,
             description="the two 4×4 outputs of the sheet, before and after the shift",
             cases=_conv_sheet_cases(),
-            mistakes=mistakes(MISTAKES, "conv2d"),
         ),
         Check(
             name="random",
@@ -409,7 +396,6 @@ ex3 = Exercise(
             hidden=True,
             description="random images (H ≠ W) and filters (K from 1 to 3, F from 1 to 4)",
             generate=_random_conv2d,
-            mistakes=mistakes(MISTAKES, "conv2d"),
         ),
         Check(
             name="values",
@@ -422,7 +408,6 @@ ex3 = Exercise(
                     args=(RELU_X.reshape(3, 4, 2),),
                 )
             ],
-            mistakes=mistakes(MISTAKES, "relu"),
         ),
         Check(
             name="sheet",
@@ -438,7 +423,6 @@ ex3 = Exercise(
                     args=(_pooled_input(SHIFTED),),
                 ),
             ],
-            mistakes=mistakes(MISTAKES, "maxpool2d"),
         ),
         Check(
             name="odd",
@@ -448,7 +432,6 @@ ex3 = Exercise(
             cases=[
                 Case(label="x[i, j, k] = sin(1 + 2i + j + 4k), shape (5, 7, 3)", args=(POOL_ODD,))
             ],
-            mistakes=mistakes(MISTAKES, "maxpool2d"),
         ),
         Check(
             name="k3",
@@ -457,7 +440,6 @@ ex3 = Exercise(
             hidden=True,
             description="k = 3 passed by keyword; H and W not multiples of 3",
             generate=_random_pool_k3,
-            mistakes=mistakes(MISTAKES, "maxpool2d"),
         ),
         Check(
             name="sheet",
@@ -468,7 +450,6 @@ ex3 = Exercise(
                 Case(label=IMAGE_TEXT, args=(IMAGE.copy(),)),
                 Case(label="image = arange(12) reshaped to (3, 4)", args=(SMALL_IMAGE,)),
             ],
-            mistakes=mistakes(MISTAKES, "shift_left"),
         ),
         Check(
             name="random",
@@ -477,7 +458,6 @@ ex3 = Exercise(
             hidden=True,
             description="random images of several shapes",
             generate=_random_shift,
-            mistakes=mistakes(MISTAKES, "shift_left"),
         ),
         Check(
             name="sheet",
@@ -488,7 +468,6 @@ ex3 = Exercise(
                 Case(label=f"{IMAGE_TEXT} and {FILTERS_TEXT}", args=(IMAGE.copy(), FILTERS.copy()))
             ],
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "count_changed_after_shift"),
         ),
         Check(
             name="random",
@@ -498,7 +477,6 @@ ex3 = Exercise(
             description="random integer-valued images and filters (negative values included)",
             generate=_random_count,
             compare=Exact(),
-            mistakes=mistakes(MISTAKES, "count_changed_after_shift"),
         ),
     ],
 )
@@ -801,7 +779,6 @@ ex4 = Exercise(
             description="t_n for every node of the sheet's graph (outputs f6, f5 and f3; "
             "nodes the output does not depend on get 0)",
             cases=_sheet_reverse_cases(),
-            mistakes=mistakes(MISTAKES, "reverse_mode"),
         ),
         Check(
             name="random",
@@ -811,7 +788,6 @@ ex4 = Exercise(
             description="random graphs: mul(x, x), unused nodes, an input as the output, "
             "nodes given as lists",
             generate=_random_reverse,
-            mistakes=mistakes(MISTAKES, "reverse_mode"),
         ),
         Check(
             name="output",
@@ -822,7 +798,6 @@ ex4 = Exercise(
             cases=[Case(label="")],
             expect=_graph_truth,
             compare=GRAPH_OUTPUT,
-            mistakes=mistakes(MISTAKES, "sheet_graph"),
         ),
         Check(
             name="nodes",
@@ -832,7 +807,6 @@ ex4 = Exercise(
             cases=[Case(label="")],
             expect=_graph_truth,
             compare=GRAPH_NODES,
-            mistakes=mistakes(MISTAKES, "sheet_graph"),
         ),
     ],
 )
@@ -843,4 +817,5 @@ SHEET = Sheet(
     source="001_5c2bfb7511470545.txt",
     exercises=[ex1, ex2, ex3, ex4],
     reference=ref,
+    mistakes=mistakes(MISTAKES),
 )

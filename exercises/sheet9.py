@@ -75,7 +75,6 @@ recap = Exercise(
             points=2,
             description="the four activations on small z, z = 0 included (threshold(0) = 1)",
             cases=_activation_cases(NAMES, Z_SMALL),
-            mistakes=mistakes(MISTAKES, "activation"),
         ),
         Check(
             name="extreme",
@@ -83,7 +82,6 @@ recap = Exercise(
             points=1.5,
             description="sigmoid and tanh stay finite and accurate for |z| up to 1000",
             cases=_activation_cases(("sigmoid", "tanh"), Z_EXTREME),
-            mistakes=mistakes(MISTAKES, "activation"),
         ),
         Check(
             name="random",
@@ -92,7 +90,6 @@ recap = Exercise(
             hidden=True,
             description="the four activations on random 1-D and 2-D arrays",
             generate=_random_activation,
-            mistakes=mistakes(MISTAKES, "activation"),
         ),
         Check(
             name="values",
@@ -100,7 +97,6 @@ recap = Exercise(
             points=2,
             description="the four derivatives on small z (relu'(0) = 0, threshold' = 0)",
             cases=_activation_cases(NAMES, Z_SMALL),
-            mistakes=mistakes(MISTAKES, "activation_grad"),
         ),
         Check(
             name="extreme",
@@ -108,7 +104,6 @@ recap = Exercise(
             points=1.5,
             description="sigmoid' and tanh' stay finite and accurate for |z| up to 1000",
             cases=_activation_cases(("sigmoid", "tanh"), Z_EXTREME),
-            mistakes=mistakes(MISTAKES, "activation_grad"),
         ),
         Check(
             name="random",
@@ -117,7 +112,6 @@ recap = Exercise(
             hidden=True,
             description="the four derivatives on random 1-D and 2-D arrays",
             generate=_random_activation,
-            mistakes=mistakes(MISTAKES, "activation_grad"),
         ),
     ],
 )
@@ -181,7 +175,6 @@ ex1 = Exercise(
             points=1.5,
             description="z = Σ_i w^(ij) ⋆ x^(i) on small integer signals",
             cases=CONV_CASES,
-            mistakes=mistakes(MISTAKES, "conv1d"),
         ),
         Check(
             name="random",
@@ -190,7 +183,6 @@ ex1 = Exercise(
             hidden=True,
             description="random signals, S = 1 and S = T included",
             generate=lambda rng: _random_conv(rng, "conv1d"),
-            mistakes=mistakes(MISTAKES, "conv1d"),
         ),
         Check(
             name="example",
@@ -198,7 +190,6 @@ ex1 = Exercise(
             points=2,
             description="∂y/∂w from x and ∂y/∂z on small integer signals",
             cases=WEIGHT_GRAD_CASES,
-            mistakes=mistakes(MISTAKES, "conv1d_weight_grad"),
         ),
         Check(
             name="random",
@@ -207,7 +198,6 @@ ex1 = Exercise(
             hidden=True,
             description="∂y/∂w on random signals, S = 1 and S = T included",
             generate=lambda rng: _random_conv(rng, "weight"),
-            mistakes=mistakes(MISTAKES, "conv1d_weight_grad"),
         ),
         Check(
             name="example",
@@ -215,7 +205,6 @@ ex1 = Exercise(
             points=1.5,
             description="∂E/∂x from w and ∂E/∂z on small integer signals",
             cases=INPUT_GRAD_CASES,
-            mistakes=mistakes(MISTAKES, "conv1d_input_grad"),
         ),
         Check(
             name="random",
@@ -224,7 +213,6 @@ ex1 = Exercise(
             hidden=True,
             description="∂E/∂x on random signals, S = 1 and S = T included",
             generate=lambda rng: _random_conv(rng, "input"),
-            mistakes=mistakes(MISTAKES, "conv1d_input_grad"),
         ),
     ],
 )
@@ -385,7 +373,6 @@ ex2 = Exercise(
             description="a1 … a5 for the sheet's sentence, in post-order",
             cases=[Case(label=repr(SENTENCE), args=(SENTENCE,))],
             compare=EQUATIONS,
-            mistakes=mistakes(MISTAKES, "tree_equations"),
         ),
         Check(
             name="no_spaces",
@@ -394,7 +381,6 @@ ex2 = Exercise(
             description="spaces are optional: the sheet's sentence without / with odd spacing",
             cases=[Case(label=repr(s), args=(s,)) for s in (SHEET_NO_SPACES, SHEET_ODD_SPACES)],
             compare=EQUATIONS,
-            mistakes=mistakes(MISTAKES, "tree_equations"),
         ),
         Check(
             name="shapes",
@@ -413,7 +399,6 @@ ex2 = Exercise(
                 )
             ],
             compare=EQUATIONS,
-            mistakes=mistakes(MISTAKES, "tree_equations"),
         ),
         Check(
             name="random",
@@ -423,7 +408,6 @@ ex2 = Exercise(
             description="random trees of 1 to 8 words with repeats, any spacing",
             generate=_random_equation_cases,
             compare=EQUATIONS,
-            mistakes=mistakes(MISTAKES, "tree_equations"),
         ),
         Check(
             name="sheet",
@@ -431,7 +415,6 @@ ex2 = Exercise(
             points=2,
             description="y = u · a5 for the sheet's sentence",
             cases=_sheet_recursive_cases(extra_word=False),
-            mistakes=mistakes(MISTAKES, "recursive_forward"),
         ),
         Check(
             name="random",
@@ -440,7 +423,6 @@ ex2 = Exercise(
             hidden=True,
             description="random trees (one word included), d from 1 to 4",
             generate=_random_recursive,
-            mistakes=mistakes(MISTAKES, "recursive_forward"),
         ),
         Check(
             name="theta",
@@ -450,7 +432,6 @@ ex2 = Exercise(
             cases=_sheet_recursive_cases(extra_word=False),
             expect=_theta_grads,
             compare=GRADS,
-            mistakes=mistakes(MISTAKES, "recursive_grad"),
         ),
         Check(
             name="emb",
@@ -461,7 +442,6 @@ ex2 = Exercise(
             cases=_sheet_recursive_cases(extra_word=True),
             expect=_emb_grads,
             compare=GRADS,
-            mistakes=mistakes(MISTAKES, "recursive_grad"),
         ),
         Check(
             name="random",
@@ -471,7 +451,6 @@ ex2 = Exercise(
             description="all gradients on random trees (one word included), d from 1 to 4",
             generate=_random_recursive,
             compare=GRADS,
-            mistakes=mistakes(MISTAKES, "recursive_grad"),
         ),
     ],
 )
@@ -766,7 +745,6 @@ ex3 = Exercise(
             points=2,
             description="H_{t+1} = ρ(A H_t W) on a triangle and a path (H_0 = ones)",
             cases=GNN_CASES,
-            mistakes=mistakes(MISTAKES, "gnn_layer"),
         ),
         Check(
             name="random",
@@ -775,7 +753,6 @@ ex3 = Exercise(
             hidden=True,
             description="random graphs, N = d included",
             generate=_random_gnn,
-            mistakes=mistakes(MISTAKES, "gnn_layer"),
         ),
         Check(
             name="small_graphs",
@@ -784,7 +761,6 @@ ex3 = Exercise(
             description="computation trees on a path, a kite and a 5-cycle, depth 0 to 3",
             cases=TREE_CASES,
             compare=TREE,
-            mistakes=mistakes(MISTAKES, "unrolled_tree"),
         ),
         Check(
             name="random",
@@ -794,7 +770,6 @@ ex3 = Exercise(
             description="computation trees on random graphs, depth 0 to 3",
             generate=_random_trees,
             compare=TREE,
-            mistakes=mistakes(MISTAKES, "unrolled_tree"),
         ),
         Check(
             name="example",
@@ -805,7 +780,6 @@ ex3 = Exercise(
             cases=[Case(label=f"W = {_fmt(W)}", args=(W,)) for W in (W_LATTICE_2, W_LATTICE_3)],
             expect=_lattice_truth,
             compare=LATTICE,
-            mistakes=mistakes(MISTAKES, "lattice_as_cnn"),
         ),
         Check(
             name="random",
@@ -816,7 +790,6 @@ ex3 = Exercise(
             generate=_random_lattice,
             expect=_lattice_truth,
             compare=LATTICE,
-            mistakes=mistakes(MISTAKES, "lattice_as_cnn"),
         ),
     ],
 )
@@ -827,4 +800,5 @@ SHEET = Sheet(
     source="000_a442b9c7dd813b4c.txt (lecture notes 004_9426992d0d391907.txt)",
     exercises=[recap, ex1, ex2, ex3],
     reference=ref,
+    mistakes=mistakes(MISTAKES),
 )

@@ -238,7 +238,9 @@ def _run_check(
         reply = session.call(check.function, case, timeout)
         if reply.status != "ok":
             return _broken_call(reply, _label(check, case), timeout, session)
-        verdict = judge_answer(check, case, expected, reply.value, session.shown_name)
+        verdict = judge_answer(
+            check, case, expected, reply.value, sheet.mistakes_for(check), session.shown_name
+        )
         if verdict is not None:
             return verdict
     return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right")
@@ -249,7 +251,12 @@ def _label(check: Check, case: Case) -> str:
 
 
 def judge_answer(
-    check: Check, case: Case, expected: Any, answer: dict, shown_name: str | None = None
+    check: Check,
+    case: Case,
+    expected: Any,
+    answer: dict,
+    mistakes: list[Mistake],
+    shown_name: str | None = None,
 ) -> Verdict | None:
     """Judge the worker's answer to one case: None when right, else the check's verdict.
 
@@ -269,7 +276,7 @@ def judge_answer(
         if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
             return None
         verdict = _raised(error, label, shown_name)
-        verdict.hint = _known_mistake(check, case, Raised(str(error.get("builtin"))))
+        verdict.hint = _known_mistake(check, mistakes, case, Raised(str(error.get("builtin"))))
         return verdict
     got = answer.get("value")
     if isinstance(expected, Raised):
@@ -277,7 +284,7 @@ def judge_answer(
         return Verdict(
             "failed",
             f"{label} should raise {expected.exception}{shown}",
-            hint=_known_mistake(check, case, got),
+            hint=_known_mistake(check, mistakes, case, got),
         )
     try:
         problem = check.compare.judge(expected, got, public)
@@ -291,7 +298,7 @@ def judge_answer(
     return Verdict(
         "failed",
         f"{label}: {problem}",
-        hint=_known_mistake(check, case, got),
+        hint=_known_mistake(check, mistakes, case, got),
         figure=figure(expected, got) if callable(figure) else None,
     )
 
@@ -340,7 +347,7 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
     return text
 
 
-def _known_mistake(check: Check, case: Case, got: Any) -> str | None:
+def _known_mistake(check: Check, mistakes: list[Mistake], case: Case, got: Any) -> str | None:
     """The message of every known mistake that gives the student's outcome.
 
     An outcome is a value, or ``Raised`` when the student's function raised; a
@@ -348,7 +355,7 @@ def _known_mistake(check: Check, case: Case, got: Any) -> str | None:
     When several mistakes give the same answer (counts often coincide), all are
     named rather than guessing one.
     """
-    found = [m.message for m in check.mistakes if _gives(m, case, got, check)]
+    found = [m.message for m in mistakes if _gives(m, case, got, check)]
     if len(found) <= 1:
         return found[0] if found else None
     return "this answer fits more than one known mistake: " + " — or: ".join(found)

@@ -2,9 +2,10 @@
 
 A check names the one contract function it exercises, its points, where its
 inputs come from (fixed cases from the sheet's text, or seeded random cases),
-how an answer is judged, whether it is public or hidden, and the known mistakes
-it can recognise. Expected values are computed from the reference by default
-and are plain data, so the public cases can be frozen into a self-check file.
+how an answer is judged, and whether it is public or hidden. The known mistakes
+belong to the sheet, per function: every check of a function can recognise them.
+Expected values are computed from the reference by default and are plain data,
+so the public cases can be frozen into a self-check file.
 
 Validation is strict on purpose: a check for a function the contract lacks, a
 duplicate id, or points that do not add up fail when the sheet loads, not in
@@ -60,7 +61,6 @@ class Check(Model):
     generate: Generator | None = None
     expect: Callable[..., Any] | None = None
     compare: Comparator = Field(default_factory=AllClose)
-    mistakes: list[Mistake] = Field(default_factory=list)
     timeout: float | None = None
 
     @model_validator(mode="after")
@@ -110,6 +110,7 @@ class Sheet(Model):
     source: str
     exercises: list[Exercise]
     reference: ModuleType
+    mistakes: dict[str, list[Mistake]] = Field(default_factory=dict)
     notes: str = ""
 
     @field_validator("exercises")
@@ -123,6 +124,9 @@ class Sheet(Model):
     @model_validator(mode="after")
     def _matches_contract(self) -> Sheet:
         known = contract_functions(self.id)
+        for function in self.mistakes:
+            if function not in known:
+                raise ValueError(f"sheet {self.id}: known mistakes for unknown {function!r}")
         seen: set[str] = set()
         for exercise, check in self.iter_checks():
             if check.function not in known:
@@ -146,6 +150,10 @@ class Sheet(Model):
         for exercise in self.exercises:
             for check in exercise.checks:
                 yield exercise, check
+
+    def mistakes_for(self, check: Check) -> list[Mistake]:
+        """The known wrong answers every check of this function can recognise."""
+        return self.mistakes.get(check.function, [])
 
     def check_id(self, exercise: Exercise, check: Check) -> str:
         return f"{self.id}.{exercise.id}.{check.function}.{check.name}"

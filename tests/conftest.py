@@ -120,7 +120,9 @@ def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
         cid = sheet.check_id(exercise, check)
         verdict = Verdict("passed")
         for case in check.make_cases(check.seed(cid, run_seed)):
-            found = judge_answer(check, case, truth(sheet, check, case), answer_from(impl, case))
+            expected = truth(sheet, check, case)
+            answer = answer_from(impl, case)
+            found = judge_answer(check, case, expected, answer, sheet.mistakes_for(check))
             if found is not None:
                 verdict = found
                 break

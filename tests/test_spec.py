@@ -74,7 +74,26 @@ def test_every_contract_function_is_checked(sheet_id):
 
 
 @pytest.mark.parametrize("sheet_id", available())
-def test_every_function_has_public_and_hidden_checks(sheet_id):
+def test_every_function_has_known_mistakes(sheet_id):
+    spec = load(sheet_id)
+    for fn in CONTRACT[sheet_id]:
+        assert spec.mistakes.get(fn.name), f"{fn.name} has no known mistakes"
+
+
+def test_known_mistakes_for_a_function_outside_the_contract_fail():
+    with pytest.raises(ValidationError, match="unknown"):
+        Sheet(
+            id="2",
+            title="t",
+            source="s",
+            exercises=sheet(check()).exercises,
+            reference=ref2,
+            mistakes={"log_cosh": []},
+        )
+
+
+@pytest.mark.parametrize("sheet_id", available())
+def test_every_function_has_a_public_check(sheet_id):
     spec = load(sheet_id)
     for fn in CONTRACT[sheet_id]:
         kinds = {c.hidden for _, c in spec.iter_checks() if c.function == fn.name}
