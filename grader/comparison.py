@@ -42,19 +42,21 @@ def to_array(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value.astype(np.float64)
     if isinstance(value, SCALAR_TYPES):
-        return np.array(float(value))
+        try:
+            return np.array(float(value))
+        except OverflowError:
+            raise Unusable("returned an integer too large for a float") from None
     if isinstance(value, (list, tuple)):
-        if _contains_non_numbers(value):
-            raise Unusable(f"returned a sequence holding {_first_bad(value)}")
+        bad = _first_bad(value)
+        if bad is not None:
+            raise Unusable(f"returned a sequence holding {bad}")
         try:
             return np.array(value, dtype=np.float64)
+        except OverflowError:
+            raise Unusable("returned an integer too large for a float") from None
         except (ValueError, TypeError):
             raise Unusable("returned nested lists of unequal lengths (a ragged array)") from None
     raise Unusable(f"returned {describe_type(value)}")
-
-
-def _contains_non_numbers(value: Any) -> bool:
-    return _first_bad(value) is not None
 
 
 def _first_bad(value: Any) -> str | None:

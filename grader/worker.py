@@ -10,11 +10,13 @@ cannot touch the protocol.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
 import traceback
 import types
+from collections.abc import Iterator, KeysView, ValuesView
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,6 +25,7 @@ import numpy as np
 import wire
 
 MAX_MESSAGE = 600
+MAX_ITEMS = 10_000_000
 SUBMISSION = "submission"
 
 
@@ -179,6 +182,8 @@ def to_plain_deep(x: Any) -> Any:
         return {k: to_plain_deep(v) for k, v in x.items()}
     if x is None or isinstance(x, (bool, int, float, str, np.ndarray, np.generic)):
         return x
+    if isinstance(x, (Iterator, KeysView, ValuesView)):  # a generator or map of rows
+        return to_plain_deep(list(itertools.islice(x, MAX_ITEMS)))
     return to_plain(x)
 
 

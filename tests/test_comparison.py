@@ -91,6 +91,7 @@ def test_tuple_of_numbers_accepts_arrays_and_lists():
         ({"x": 1}, "dict"),
         ([[1.0], [1.0, 2.0]], "ragged"),
         ([1.0, None], "None"),
+        ([10**400, 1.0], "too large"),
     ],
 )
 def test_unusable_answers_are_named(got, fragment):

@@ -90,3 +90,17 @@ def test_notebook_failing_cell_is_reported_and_later_cells_run(tmp_path):
     report = grade_json(path, "2")
     assert any("cell 2" in n and "ZeroDivisionError" in n for n in report["notes"])
     assert report["score"] == 100.0 - LOGCOSH_GRAD_POINTS
+
+
+def test_generators_and_maps_are_read_as_lists(submission):
+    source = CORRECT.replace(
+        "def logcosh_grad(y, t):\n    return np.tanh(y - t)\n",
+        "def logcosh_grad(y, t):\n    return np.array(list(map(float, np.tanh(y - t).ravel())))"
+        ".reshape(np.shape(y))\n",
+    ).replace(
+        "    return 2 * (y - t) * x1**2 * w13, 2 * (y - t) * x2**2 * w24\n",
+        "    return (g for g in (2 * (y - t) * x1**2 * w13, 2 * (y - t) * x2**2 * w24))\n",
+    )
+    assert "(g for g in" in source
+    report = grade_json(submission(source), "2")
+    assert report["score"] == 100.0, [c for c in report["checks"] if c["status"] != "passed"]
