@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from grader.isolation import Isolation, isolation  # noqa: E402
 from grader.loading import read_submission  # noqa: E402
-from grader.sandbox import Isolation, Worker, isolation  # noqa: E402
+from grader.sandbox import Worker  # noqa: E402
 
 GOAL_MS = 150.0
 EXAMPLE = ROOT / "submissions_example" / "sheet2" / "correct.py"

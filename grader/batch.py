@@ -37,9 +37,9 @@ from grader.gradebook import (
     spec_fingerprint,
     write_csv,
 )
+from grader.isolation import isolation
 from grader.report import to_json
 from grader.runner import LOAD_TIMEOUT, Options, grade_file
-from grader.sandbox import isolation
 from grader.spec import Sheet
 
 SUFFIXES = (".py", ".ipynb")

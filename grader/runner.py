@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from grader.comparison import Unusable, short
+from grader.isolation import Isolation, isolation
 from grader.loading import LoadError
-from grader.sandbox import Isolation, Reply, isolation
+from grader.sandbox import Reply
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.limits import Limits
 from grader.loading import LoadError, Source, read_submission
-from grader.sandbox import Limits, Reply, Worker
+from grader.sandbox import Reply, Worker
 
 if TYPE_CHECKING:
     from grader.spec import Case

@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader import sandbox, wire
-from grader.sandbox import Isolation, Limits, Worker, isolation, malformed_answer, masked_paths
+from grader import isolation as iso_mod
+from grader import limits, sandbox, wire
+from grader.isolation import Isolation, isolation, masked_paths
+from grader.limits import Limits
+from grader.sandbox import Worker, malformed_answer
 
 LINUX = sys.platform.startswith("linux")
 needs_bwrap = pytest.mark.skipif(
@@ -66,8 +69,8 @@ def test_symlinked_root_is_masked_at_the_path_the_sandbox_binds(tmp_path):
 
 def test_the_real_install_masks_nothing_it_does_not_need():
     """Here the grader runs from its checkout (editable): nothing of it lies under a root."""
-    roots = sandbox._python_roots()
-    own = sandbox.own_packages()
+    roots = iso_mod._python_roots()
+    own = iso_mod.own_packages()
     assert {p.name for p in own} == {"grader", "exercises", "reference"}
     for mask in masked_paths(roots, own):
         assert Path(mask).name in {"grader", "exercises", "reference"}
@@ -94,8 +97,8 @@ def test_masking_hides_a_non_editable_install_for_real(tmp_path):
         "print(json.dumps(seen))\n"
     )
     own = [site / "grader", site / "exercises", site / "reference"]
-    roots = [*sandbox._python_roots(), str(site)]
-    cmd = sandbox.bwrap_args(
+    roots = [*iso_mod._python_roots(), str(site)]
+    cmd = iso_mod.bwrap_args(
         shutil.which("bwrap"), None, Limits(), [sys.executable, "-I", "-c", probe], roots, own
     )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -119,7 +122,7 @@ def test_the_sandbox_writes_only_to_its_scratch_and_shm():
         "    except OSError:\n"
         "        pass\n"
     )
-    cmd = sandbox.bwrap_args(
+    cmd = iso_mod.bwrap_args(
         shutil.which("bwrap"), None, Limits(), [sys.executable, "-I", "-c", probe]
     )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -141,7 +144,7 @@ def test_unknown_isolation_value_is_reported_not_obeyed(monkeypatch, fresh_isola
     monkeypatch.setenv("GRADER_ISOLATION", "chroot")
     iso = fresh_isolation()
     assert "'chroot'" in iso.note and "ignored" in iso.note
-    assert iso.method in sandbox.METHODS
+    assert iso.method in iso_mod.METHODS
 
 
 @pytest.mark.skipif(not LINUX or not shutil.which("unshare"), reason="needs unshare")
@@ -236,7 +239,7 @@ def test_plain_process_mode_still_kills_what_double_forked(monkeypatch, cgroups)
 def _cgroups_writable() -> bool:
     if not LINUX or os.geteuid() != 0:
         return False
-    probe = sandbox.Cgroup(Limits())
+    probe = limits.Cgroup(Limits())
     probe.remove()
     return probe.ok
 
@@ -247,12 +250,12 @@ def test_cgroups_are_removed_and_stale_ones_swept(monkeypatch):
     probe.wait()
     dead = probe.pid
     stale = [
-        sandbox.CGROUP_ROOT / c / f"{sandbox.CGROUP_PREFIX}{dead}-deadbeef"
+        limits.CGROUP_ROOT / c / f"{limits.CGROUP_PREFIX}{dead}-deadbeef"
         for c in ("memory", "pids")
     ]
     for d in stale:
         d.mkdir(exist_ok=True)
-    monkeypatch.setattr(sandbox.Cgroup, "_swept", False)
+    monkeypatch.setattr(limits.Cgroup, "_swept", False)
     worker = Worker(method=Isolation("process", False, "test"))
     worker.start()
     mine = list(worker.cgroup.dirs)

@@ -34,7 +34,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, by_function
-from grader.sandbox import Limits, isolation
+from grader.isolation import isolation
+from grader.limits import Limits
 
 pytestmark = pytest.mark.skipif(
     isolation().method != "bubblewrap", reason="the containment promises need bubblewrap"

@@ -1,0 +1,210 @@
+"""Which isolation this machine gives, and the command line that sets it up.
+
+On Linux with bubblewrap the worker runs in fresh user, pid, net, ipc, uts and
+mount namespaces as an unprivileged uid with no capabilities. It sees a
+read-only system (``/usr`` and the Python install, with this grader's own
+packages masked), a read-only ``/proc`` of its own, and one writable place: a
+private, size-limited tmpfs scratch directory (plus a small ``/dev/shm`` for
+multiprocessing). Without bubblewrap it falls back to ``unshare`` or a plain
+process, and says so: the isolation in force is part of every report.
+
+``GRADER_ISOLATION=bubblewrap|unshare|process`` forces a method (tests use it
+to exercise the fallbacks); a forced method that does not work here falls back
+further, and the note says so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from grader.limits import Limits
+
+HERE = Path(__file__).resolve().parent
+SCRATCH = "/scratch"
+WORKER_DIR = "/opt/grader-worker"
+ISOLATION_ENV = "GRADER_ISOLATION"
+METHODS = ("bubblewrap", "unshare", "process")
+SHM_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The isolation in force; ``note`` says plainly what is missing when not ``full``."""
+
+    method: str
+    full: bool
+    note: str = ""
+
+
+@cache
+def isolation() -> Isolation:
+    """Probe once which isolation this machine gives (or the one ``GRADER_ISOLATION`` forces)."""
+    asked = os.environ.get(ISOLATION_ENV, "").strip().lower()
+    notes = []
+    if asked and asked not in METHODS:
+        notes.append(f"{ISOLATION_ENV}={asked!r} is not one of {', '.join(METHODS)}; ignored")
+        asked = ""
+    candidates = METHODS[METHODS.index(asked) :] if asked else METHODS
+    method = next(m for m in candidates if m == "process" or _works(m))
+    if asked and method != asked:
+        notes.append(f"{ISOLATION_ENV}={asked} was asked for but does not work here")
+    elif asked and asked != METHODS[0]:
+        notes.append(f"reduced on purpose by {ISOLATION_ENV}={asked}")
+    if method == "bubblewrap":
+        return Isolation(method, True, "; ".join(notes))
+    user = _user_name()
+    if method == "unshare":
+        what = (
+            "the submission has no network and its own process tree, but runs as your user "
+            f"({user}): it can read and write your files"
+        )
+    else:
+        what = (
+            f"the submission runs as a plain process as your user ({user}) with resource limits "
+            "only: it can read and write your files, reach the network and signal the grader"
+        )
+    if not sys.platform.startswith("linux"):
+        notes.append(f"no namespaces on this platform ({sys.platform})")
+    elif not asked:
+        notes.append("bubblewrap (bwrap) is not available; install it for full isolation")
+    return Isolation(method, False, "; ".join([*notes, what]))
+
+
+def _works(method: str) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    if method == "bubblewrap":
+        bwrap = shutil.which("bwrap")
+        return bool(bwrap) and _runs(bwrap_args(bwrap, None, Limits(), ["true"]))
+    unshare = shutil.which("unshare")
+    return bool(unshare) and _runs([unshare, *unshare_args(), "true"])
+
+
+def _runs(cmd: list[str]) -> bool:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _user_name() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return f"uid {os.geteuid()}" if hasattr(os, "geteuid") else "your account"
+
+
+def _bwrap_base_args() -> list[str]:
+    return [
+        "--unshare-all",
+        "--unshare-user",
+        "--die-with-parent",
+        "--new-session",
+        "--uid", "65534",
+        "--gid", "65534",
+        "--cap-drop", "ALL",
+        "--disable-userns",
+        "--hostname", "sandbox",
+    ]  # fmt: skip
+
+
+def unshare_args() -> list[str]:
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    return [*user, "--net", "--pid", "--fork", "--kill-child", "--ipc", "--uts"]
+
+
+def _python_roots() -> list[str]:
+    """What the worker's interpreter needs: each prefix's bin and lib, and site-packages.
+
+    Only these parts of a prefix are bound, so a venv made in a project folder
+    does not expose the rest of that folder (gradebooks, other submissions).
+    """
+    import site
+
+    roots = set()
+    for prefix in {sys.base_prefix, sys.prefix}:
+        for part in ("bin", "lib", "lib64", "pyvenv.cfg"):
+            roots.add(os.path.join(prefix, part))
+    roots.update(site.getsitepackages())
+    return sorted(r for r in roots if os.path.exists(r))
+
+
+def own_packages() -> list[Path]:
+    """This grader's packages (found without importing them): none may be visible inside."""
+    import importlib.util
+
+    found = [HERE]
+    for name in ("exercises", "reference"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found += [Path(p) for p in spec.submodule_search_locations]
+    return found
+
+
+def masked_paths(roots: Iterable[str], own: Iterable[Path]) -> list[str]:
+    """Where each of ``own`` appears inside the bound ``roots``, as seen in the sandbox.
+
+    A root is bound at its own path; a package found under it (directly or once
+    symlinks are resolved, e.g. a non-editable install in site-packages) gets an
+    empty read-only tmpfs over it at the matching place under that path.
+    """
+    found: set[str] = set()
+    for root in roots:
+        root_forms = {os.path.abspath(root), os.path.realpath(root)}
+        for package in own:
+            for pkg in {os.path.abspath(package), os.path.realpath(package)}:
+                for form in root_forms:
+                    if pkg == form:
+                        found.add(os.path.abspath(root))
+                    elif pkg.startswith(form.rstrip("/") + "/"):
+                        found.add(os.path.join(os.path.abspath(root), pkg[len(form) :].lstrip("/")))
+    return sorted(found)
+
+
+def bwrap_args(
+    bwrap: str,
+    files: str | None,
+    limits: Limits,
+    command: list[str],
+    roots: list[str] | None = None,
+    own: list[Path] | None = None,
+) -> list[str]:
+    """The full bubblewrap command line; ``files`` is the staged worker (None for the probe).
+
+    ``roots`` (bound read-only) and ``own`` (masked) default to this interpreter's
+    and this grader's; tests pass their own to prove the masking on a fake install.
+    """
+    roots = _python_roots() if roots is None else roots
+    args = [bwrap, *_bwrap_base_args(), "--proc", "/proc", "--dev", "/dev"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--ro-bind", "/usr", "/usr"]
+    # /tmp first: a venv or checkout under /tmp must stay visible above it.
+    args += ["--size", str(1 << 20), "--tmpfs", "/tmp"]
+    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
+        args += ["--ro-bind-try", etc, etc]
+    for root in roots:
+        args += ["--ro-bind", root, root]
+    for masked in masked_paths(roots, own_packages() if own is None else own):
+        args += ["--tmpfs", masked, "--remount-ro", masked]
+    if files is not None:
+        args += ["--ro-bind", files, WORKER_DIR]
+    args += ["--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH]
+    args += ["--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
+    # Last: nothing but /scratch and /dev/shm stays writable. The sandbox's uid maps
+    # to the caller's, so a writable /proc would let root's sandbox write /proc/sys.
+    for ro in ("/tmp", "/dev", "/proc", "/"):
+        args += ["--remount-ro", ro]
+    return [*args, "--chdir", SCRATCH, "--", *command]
