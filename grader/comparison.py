@@ -196,7 +196,13 @@ def _value_message(
         return f"{count}{where}{at}"
     if want.ndim == 0:
         return f"wrong value{where}: expected {short(float(want))}, got {short(float(have))}"
-    return f"{count}{where}{at}: expected {short(want)}, got {short(have)}"
+    if want.ndim <= 2 and want.size <= 24:
+        return f"{count}{where}{at}: expected {short(want)}, got {short(have)}"
+    index = tuple(int(i) for i in worst)
+    return (
+        f"{count}{where}; the worst, at index {index}: "
+        f"expected {short(float(want[index]))}, got {short(float(have[index]))}"
+    )
 
 
 class Exact(AllClose):

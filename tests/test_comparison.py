@@ -112,3 +112,12 @@ def test_labels_message_counts_points():
 def test_matches_is_false_for_unusable():
     assert not ALLCLOSE.matches(np.ones(2), None)
     assert ALLCLOSE.matches(np.ones(2), [1, 1])
+
+
+def test_large_arrays_show_the_worst_entry_not_the_whole_array():
+    want = np.zeros((2, 3, 4, 5))
+    have = want.copy()
+    have[1, 2, 3, 4] = 0.75
+    message = ALLCLOSE.judge(want, have, public=True)
+    assert "at index (1, 2, 3, 4): expected 0, got 0.75" in message
+    assert "[[" not in message
