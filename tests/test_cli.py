@@ -17,6 +17,11 @@ def test_correct_example_gets_full_marks():
     assert all(c["status"] == "passed" for c in report["checks"])
 
 
+def test_correct_notebook_gets_full_marks():
+    report = grade_json(SHEET2 / "correct.ipynb", "2")
+    assert report["score"] == 100.0 and report["notes"] == []
+
+
 def test_correct_torch_style_gets_full_marks():
     report = grade_json(SHEET2 / "correct_torch.py", "2")
     assert report["score"] == 100.0, [c for c in report["checks"] if c["status"] != "passed"]
