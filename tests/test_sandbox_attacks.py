@@ -50,6 +50,8 @@ LIMITS = Limits()
 PRELUDE = '''
 
 import os
+import sys
+from pathlib import Path
 
 ATTACK = {attack!r}
 
@@ -284,10 +286,13 @@ CASES = [
                 found.append(path)
             except OSError:
                 pass
+        # A folder that only holds the way to the bound interpreter (a venv in the
+        # checkout) may exist inside; anything else listed in it is a leak.
+        skeleton = set(Path(sys.prefix).parts) | set(Path(sys.base_prefix).parts)
         for path in ATTACK["list_dirs"]:
             try:
-                os.listdir(path)
-                found.append(path)
+                if set(os.listdir(path)) - skeleton:
+                    found.append(path)
             except OSError:
                 pass
         return _verdict(found, y, t)
