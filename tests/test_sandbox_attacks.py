@@ -77,7 +77,9 @@ class Case:
     status: str | None = "failed"  # of logcosh_grad's first check: the attack ran to its end
     fragment: str | tuple[str, ...] | None = None  # (one of them) in that message or load error
     neighbours: tuple[tuple[str, str], ...] = ()
-    args: tuple[str, ...] = ("--timeout", "3")
+    # Generous: on a loaded machine a contained bomb must end as an error, not as a
+    # timeout. Attacks that are meant to time out set a short limit themselves.
+    args: tuple[str, ...] = ("--timeout", "15")
 
 
 @dataclass
@@ -592,6 +594,7 @@ CASES = [
             pass
         """,
         status="timeout",
+        args=("--timeout", "3"),
     ),
     Case(
         "alarm_set_to_go_off_in_the_next_call",
