@@ -42,8 +42,10 @@ what the report means:
 
 Public checks show the inputs and the expected values; hidden checks (random
 inputs, seeds in the JSON report) only say what went wrong.
-The submission runs isolated: no network, no access to your files, limited
-CPU time, memory and processes, and {timeout:g} s per call by default.
+The submission runs isolated (no network, no access to your files) with
+{timeout:g} s per call by default and, per submission, {cpu} s of CPU time,
+{memory} GiB of memory, {processes} processes, files up to {file} MiB and a
+{scratch} MiB scratch directory.
 """
 
 
@@ -71,12 +73,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade_parser() -> argparse.ArgumentParser:
-    from grader.runner import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT
+    from grader.limits import Limits
+    from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT
+
+    limits = Limits()
 
     p = argparse.ArgumentParser(
         prog="grade",
         description=DESCRIPTION,
-        epilog=GRADE_EPILOG.format(timeout=DEFAULT_CALL_TIMEOUT),
+        epilog=GRADE_EPILOG.format(
+            timeout=DEFAULT_CALL_TIMEOUT,
+            cpu=limits.cpu_seconds,
+            memory=limits.memory_bytes >> 30,
+            processes=limits.processes,
+            file=limits.file_bytes >> 20,
+            scratch=limits.scratch_bytes >> 20,
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("submission", type=Path, help="a .py module or .ipynb notebook")
