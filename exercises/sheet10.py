@@ -30,7 +30,7 @@ import numpy as np
 
 from exercises.common import mistakes
 from exercises.sheet10_mistakes import MISTAKES
-from grader.comparison import AllClose, Custom, Exact, shape_str, to_array
+from grader.comparison import AllClose, Exact, shape_str, to_array
 from grader.spec import Case, Check, Exercise, Sheet
 from reference import sheet10 as ref
 
@@ -198,25 +198,29 @@ def _random_lstm(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _judge_h_c(expected: tuple, got: Any, public: bool) -> str | None:
+class _HiddenAndCell(AllClose):
     """(h_new, c_new) as any pair of length-n vectors, each judged under its own name."""
-    want_h, want_c = (np.asarray(e, dtype=np.float64) for e in expected)
-    have = to_array(got)
-    if have.shape != (2, *want_h.shape):
-        got_text = "one vector" if have.ndim == 1 else "an array"
-        return (
-            f"should return (h_new, c_new), two vectors of shape {shape_str(want_h.shape)}; "
-            f"got {got_text} of shape {shape_str(have.shape)}"
-        )
-    close = AllClose()
-    for name, want, value in (("h_new", want_h, have[0]), ("c_new", want_c, have[1])):
-        problem = close.judge(want, value, public)
-        if problem:
-            return f"{name}: {problem}"
-    return None
+
+    def judge(self, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:
+        want_h, want_c = (np.asarray(e, dtype=np.float64) for e in expected)
+        have = to_array(got)
+        if have.shape != (2, *want_h.shape):
+            got_text = "one vector" if have.ndim == 1 else "an array"
+            return (
+                f"should return (h_new, c_new), two vectors of shape {shape_str(want_h.shape)}; "
+                f"got {got_text} of shape {shape_str(have.shape)}"
+            )
+        parts = noise if isinstance(noise, (list, tuple)) and len(noise) == 2 else (None, None)
+        for name, want, value, part in zip(
+            ("h_new", "c_new"), (want_h, want_c), have, parts, strict=True
+        ):
+            problem = super().judge(want, value, public, part)
+            if problem:
+                return f"{name}: {problem}"
+        return None
 
 
-H_C = Custom(name="(h_new, c_new)", fn=_judge_h_c)
+H_C = _HiddenAndCell()
 
 COUNT_CASES = [
     Case(label=f"d = {d}, n = {n}", args=(d, n)) for d, n in [(1, 1), (2, 3), (10, 20), (128, 64)]

@@ -13,7 +13,16 @@ import numpy as np
 
 from exercises.common import mistakes
 from exercises.sheet2_mistakes import MISTAKES
-from grader.comparison import AllClose, Custom, Labels, Unusable, shape_str, short, to_array
+from grader.comparison import (
+    AllClose,
+    Custom,
+    Labels,
+    Unusable,
+    close_mask,
+    shape_str,
+    short,
+    to_array,
+)
 from grader.spec import Case, Check, Exercise, Sheet
 from reference import sheet2 as ref
 
@@ -91,7 +100,7 @@ def _judge_network(expected: dict, got: Any, public: bool) -> str | None:
         params[key] = a
     X, y = expected["X"], expected["y"]
     out = params["b2"] + np.maximum(X @ params["W1"].T + params["b1"], 0.0) @ params["w2"]
-    bad = ~np.isclose(out, y, rtol=1e-6, atol=1e-8)
+    bad = ~close_mask(out, y)
     if not bad.any():
         return None
     i = int(np.argmax(bad))
@@ -226,7 +235,7 @@ ex2 = Exercise(
             points=3,
             description="stays finite and accurate for |y − t| up to 1e4",
             cases=[LOGCOSH_LARGE],
-            compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0),
+            compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0, float32=False),
         ),
         Check(
             name="random",
@@ -235,7 +244,7 @@ ex2 = Exercise(
             hidden=True,
             description="random arrays, |y − t| from 1e-8 to 1e4",
             generate=_random_wide_pairs,
-            compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0),
+            compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0, float32=False),
         ),
         Check(
             name="values",

@@ -111,7 +111,7 @@ def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
     Returns {check id: Verdict} using the runner's own judgement (first failing
     case decides; the first matching known mistake gives the hint).
     """
-    from grader.runner import Verdict, judge_answer, truth
+    from grader.runner import Verdict, judge_answer, rounding_noise, truth
 
     verdicts = {}
     for exercise, check in sheet.iter_checks():
@@ -122,7 +122,14 @@ def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
         for case in check.make_cases(check.seed(cid, run_seed)):
             expected = truth(sheet, check, case)
             answer = answer_from(impl, case)
-            found = judge_answer(check, case, expected, answer, sheet.mistakes_for(check))
+            found = judge_answer(
+                check,
+                case,
+                expected,
+                answer,
+                sheet.mistakes_for(check),
+                noise=lambda: rounding_noise(sheet, check, case, expected),  # noqa: B023
+            )
             if found is not None:
                 verdict = found
                 break

@@ -121,3 +121,19 @@ def test_large_arrays_show_the_worst_entry_not_the_whole_array():
     message = ALLCLOSE.judge(want, have, public=True)
     assert "at index (1, 2, 3, 4): expected 0, got 0.75" in message
     assert "[[" not in message
+
+
+def test_the_scale_is_the_whole_answers():
+    """A dict of gradients is one answer: float32 error on a small entry is measured
+    against the largest entry anywhere in it, not against that entry alone."""
+    want = {"big": np.array([2.86]), "small": -1.852534e-2}
+    have = {"big": np.array([2.86]), "small": -1.852534e-2 + 2.3e-7}
+    assert ALLCLOSE.judge(want, have, public=True) is None
+    assert ALLCLOSE.judge(want, {**have, "small": -1.852534e-2 * 1.001}, public=True)
+
+
+def test_noise_widens_the_tolerance_where_given():
+    want, have = np.array([1e-3, 1.0]), np.array([1e-3 * (1 + 3e-3), 1.0])
+    assert ALLCLOSE.judge(want, have, public=True) is not None
+    assert ALLCLOSE.judge(want, have, public=True, noise=np.array([1e-5, 0.0])) is None
+    assert Exact().judge(3, 4, public=True, noise=10.0) is not None

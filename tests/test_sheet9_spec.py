@@ -227,7 +227,9 @@ def test_grads_judge_extra_words_must_be_zero() -> None:
     assert "emb['dog'] should be 0" in judge(truth, with_dog, True)
     no_mat = {**truth, "emb": {k: v for k, v in truth["emb"].items() if k != "mat"}}
     assert "lacks the key(s) 'mat'" in judge(truth, no_mat, True)
-    assert "lacks the key 'b'" in judge(truth, {k: v for k, v in truth.items() if k != "b"}, True)
+    assert "lacks the key(s) 'b'" in judge(
+        truth, {k: v for k, v in truth.items() if k != "b"}, True
+    )
 
 
 def conv_layers(W: np.ndarray) -> list:

@@ -90,3 +90,34 @@ def test_correct_answer_in_any_style_gets_full_marks(sheet_id, function, style):
             if "32" in style and cid in NEEDS_FLOAT64:
                 continue
             assert verdict.status == "passed", (cid, verdict.message)
+
+
+def test_float32_on_an_ill_conditioned_case_passes_but_mistakes_do_not():
+    """y ≈ t: (y − t) loses most of its digits in float32, and the grader allows for
+    exactly that much (runner.rounding_noise), not for a missing factor 2."""
+    from grader.runner import judge_answer, rounding_noise, truth
+    from grader.spec import Case
+
+    sheet = load("2")
+    (check,) = [c for _, c in sheet.iter_checks() if c.function == "grads_w13_w24"][:1]
+    x1, x2, w13, w24 = 1.3, -0.7, 0.9, 1.1
+    t = 0.5 * (x1 * w13) ** 2 + 0.5 * (x2 * w24) ** 2 + 3e-4
+    case = Case(label="y ≈ t", args=(x1, x2, t, w13, w24))
+
+    def float32(x1, x2, t, w13, w24):
+        x1, x2, t, w13, w24 = (np.float32(v) for v in (x1, x2, t, w13, w24))
+        y = np.float32(0.5) * (x1 * w13) ** 2 + np.float32(0.5) * (x2 * w24) ** 2
+        return [float(2 * (y - t) * x1**2 * w13), float(2 * (y - t) * x2**2 * w24)]
+
+    def half(*args):
+        return [g / 2 for g in float32(*args)]
+
+    expected = truth(sheet, check, case)
+    noise = lambda: rounding_noise(sheet, check, case, expected)  # noqa: E731
+    for impl, right in ((float32, True), (half, False)):
+        answer = {"ok": True, "value": impl(*case.args)}
+        plain = judge_answer(check, case, expected, answer, [])
+        verdict = judge_answer(check, case, expected, answer, [], noise=noise)
+        assert (verdict is None) == right, verdict
+        if right:
+            assert plain is not None  # the plain tolerance alone would have failed it
