@@ -102,7 +102,7 @@ class Comparator(BaseModel):
 
     ``noise``, when given, has the structure of ``expected`` and holds how far a
     correct float32 computation could land from it on this very case (see
-    ``runner.rounding_noise``); comparators with a tolerance allow for it.
+    ``rounding.rounding_noise``); comparators with a tolerance allow for it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

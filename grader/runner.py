@@ -20,6 +20,7 @@ import numpy as np
 from grader.comparison import Unusable, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError
+from grader.rounding import rounding_noise
 from grader.sandbox import Reply
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
@@ -315,76 +316,6 @@ def _compare(check: Check, expected: Any, got: Any, public: bool, noise: Any = N
         return str(exc)
     except Exception as exc:  # an answer no comparator foresaw (a 400-digit int) is still graded
         return f"returned a value that cannot be compared ({type(exc).__name__}: {exc})"
-
-
-FLOAT32_EPS = 2.0**-24
-NOISE_FACTOR = 64.0
-
-
-def rounding_noise(sheet: Sheet, check: Check, case: Case, expected: Any) -> Any:
-    """How far a correct float32 computation could land from ``expected`` on this case.
-
-    The truth is recomputed with every float input nudged by one float32 rounding
-    (relative 2^-24, random signs, twice); the largest change, times a margin for
-    the roundings inside the computation, is what float32 cannot avoid. Only
-    asked for when an answer fails the plain tolerance, so a right float64
-    answer costs nothing. An ill-conditioned case (y ≈ t in a residual) thus
-    tolerates what float32 must lose there, and a well-conditioned one stays tight.
-    """
-    rng = np.random.default_rng(0)
-    worst: Any = None
-    for _ in range(2):
-        nudged = Case(
-            label=case.label,
-            args=_nudge(case.args, rng),
-            kwargs={k: _nudge(v, rng) for k, v in case.kwargs.items()},
-        )
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                moved = sheet.expected(check, nudged)
-            change = _difference(moved, expected)
-        except Exception:
-            return worst
-        worst = change if worst is None else _maximum(worst, change)
-    return _times(worst, NOISE_FACTOR)
-
-
-def _nudge(value: Any, rng: np.random.Generator) -> Any:
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value * (1 + FLOAT32_EPS * rng.choice([-1.0, 1.0], size=value.shape))
-    if isinstance(value, float):
-        return value * (1 + FLOAT32_EPS * float(rng.choice([-1.0, 1.0])))
-    if isinstance(value, dict):
-        return {k: _nudge(v, rng) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        out = [_nudge(v, rng) for v in value]
-        return tuple(out) if isinstance(value, tuple) else out
-    return value
-
-
-def _difference(a: Any, b: Any) -> Any:
-    if isinstance(b, dict):
-        return {k: _difference(a[k], v) for k, v in b.items()}
-    if isinstance(b, (list, tuple)) and not all(np.isscalar(v) for v in b):
-        return [_difference(x, y) for x, y in zip(a, b, strict=True)]
-    return np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
-
-
-def _maximum(a: Any, b: Any) -> Any:
-    if isinstance(a, dict):
-        return {k: _maximum(v, b[k]) for k, v in a.items()}
-    if isinstance(a, list):
-        return [_maximum(x, y) for x, y in zip(a, b, strict=True)]
-    return np.maximum(a, b)
-
-
-def _times(a: Any, factor: float) -> Any:
-    if isinstance(a, dict):
-        return {k: _times(v, factor) for k, v in a.items()}
-    if isinstance(a, list):
-        return [_times(v, factor) for v in a]
-    return a * factor
 
 
 def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> Verdict:

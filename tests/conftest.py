@@ -111,7 +111,8 @@ def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
     Returns {check id: Verdict} using the runner's own judgement (first failing
     case decides; the first matching known mistake gives the hint).
     """
-    from grader.runner import Verdict, judge_answer, rounding_noise, truth
+    from grader.rounding import rounding_noise
+    from grader.runner import Verdict, judge_answer, truth
 
     verdicts = {}
     for exercise, check in sheet.iter_checks():

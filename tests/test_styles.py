@@ -94,8 +94,9 @@ def test_correct_answer_in_any_style_gets_full_marks(sheet_id, function, style):
 
 def test_float32_on_an_ill_conditioned_case_passes_but_mistakes_do_not():
     """y ≈ t: (y − t) loses most of its digits in float32, and the grader allows for
-    exactly that much (runner.rounding_noise), not for a missing factor 2."""
-    from grader.runner import judge_answer, rounding_noise, truth
+    exactly that much (rounding.rounding_noise), not for a missing factor 2."""
+    from grader.rounding import rounding_noise
+    from grader.runner import judge_answer, truth
     from grader.spec import Case
 
     sheet = load("2")
