@@ -11,10 +11,10 @@ Values appear in messages only when the check is public.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from grader.wire import Unconvertible
 
@@ -97,15 +97,18 @@ def short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class Comparator(BaseModel):
+@dataclass(frozen=True)
+class Comparator:
     """Base of all comparators: ``judge`` returns None when right, else a message.
+
+    Plain frozen dataclasses (a check holds one as its ``compare`` field): they
+    carry a few numbers and code, and building pydantic schemas for them cost a
+    tenth of a grading run.
 
     ``noise``, when given, has the structure of ``expected`` and holds how far a
     correct float32 computation could land from it on this very case (see
     ``rounding.rounding_noise``); comparators with a tolerance allow for it.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     def uses_noise(self) -> bool:
         """Whether a failed answer should be judged again allowing for float32 rounding."""
@@ -122,6 +125,7 @@ class Comparator(BaseModel):
             return False
 
 
+@dataclass(frozen=True)
 class AllClose(Comparator):
     """Numbers, arrays, tuples and dicts of them, compared with rtol/atol after float64.
 
@@ -139,6 +143,10 @@ class AllClose(Comparator):
     atol: float = 1e-8
     scale_tol: float = 1e-6
     float32: bool = True  # False where the contract demands float64 accuracy
+
+    def __post_init__(self) -> None:
+        if min(self.rtol, self.atol, self.scale_tol) < 0:
+            raise ValueError(f"tolerances must not be negative: {self}")
 
     def uses_noise(self) -> bool:
         return self.float32
@@ -276,6 +284,7 @@ def _value_message(
     )
 
 
+@dataclass(frozen=True)
 class Exact(AllClose):
     """Integers and counts: equal after float64, no tolerance."""
 
@@ -288,6 +297,7 @@ class Exact(AllClose):
         return super().judge(expected, got, public)  # a count is exact, however computed
 
 
+@dataclass(frozen=True)
 class Custom(Comparator):
     """A check-specific judgement (a function checked as a function, a tree, a graph)."""
 
@@ -298,6 +308,7 @@ class Custom(Comparator):
         return self.fn(expected, got, public)
 
 
+@dataclass(frozen=True)
 class Labels(Exact):
     """Class labels: exact equality; ``figure`` may draw where the answer differs."""
 

@@ -142,3 +142,10 @@ def test_examples_exist_for_every_sheet():
     for sheet_id in available():
         folder = EXAMPLES / f"sheet{sheet_id}"
         assert (folder / "correct.py").exists() and (folder / "partly_wrong.py").exists()
+
+
+def test_negative_tolerances_fail():
+    from grader.comparison import AllClose
+
+    with pytest.raises(ValueError, match="negative"):
+        AllClose(rtol=-1e-6)
