@@ -104,3 +104,27 @@ def test_generators_and_maps_are_read_as_lists(submission):
     assert "(g for g in" in source
     report = grade_json(submission(source), "2")
     assert report["score"] == 100.0, [c for c in report["checks"] if c["status"] != "passed"]
+
+
+def test_python_m_grader_in_a_students_folder_ignores_their_numpy(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    marker = tmp_path / "imported"
+    (tmp_path / "numpy.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit\n")
+    (tmp_path / "sub.py").write_text(CORRECT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "sub.py", "--sheet", "2", "--format", "json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    assert '"score": 100.0' in proc.stdout
