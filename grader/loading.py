@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 5 << 20
+MAX_CODE_BYTES = 5 << 20  # the code itself, in a module or all of a notebook's code cells
+MAX_NOTEBOOK_BYTES = 200 << 20  # a notebook may carry plots and other outputs
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 
 
@@ -31,12 +32,17 @@ class Source:
 
 
 def read_submission(path: Path) -> Source:
+    notebook = path.suffix.lower() == ".ipynb"
+    limit = MAX_NOTEBOOK_BYTES if notebook else MAX_CODE_BYTES
+    size = path.stat().st_size
+    if size > limit:
+        raise LoadError(f"the file is {size >> 20} MiB; the limit is {limit >> 20} MiB")
     data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise LoadError(f"the file is {len(data) >> 20} MiB; submissions are limited to 5 MiB")
-    if path.suffix.lower() == ".ipynb":
-        return _read_notebook(data)
-    return Source("submission.py", [_decode(data)], notebook=False)
+    source = _read_notebook(data) if notebook else Source("submission.py", [_decode(data)], False)
+    code = sum(len(c.encode("utf-8", "surrogatepass")) for c in source.cells)
+    if code > MAX_CODE_BYTES:
+        raise LoadError(f"the code is {code >> 20} MiB; the limit is {MAX_CODE_BYTES >> 20} MiB")
+    return source
 
 
 def _decode(data: bytes) -> str:

@@ -70,3 +70,21 @@ def test_utf8_bom_is_accepted(tmp_path):
     path = tmp_path / "s.py"
     path.write_bytes(b"\xef\xbb\xbfx = 1\n")
     assert read_submission(path).cells == ["x = 1\n"]
+
+
+def test_a_notebook_with_large_outputs_is_read(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "A" * (8 << 20)})]
+    nb.cells = [cell]
+    path = tmp_path / "plots.ipynb"
+    nbformat.write(nb, path)
+    assert path.stat().st_size > 8 << 20
+    assert read_submission(path).cells == ["x = 1"]
+
+
+def test_too_much_code_is_refused(tmp_path):
+    path = tmp_path / "huge.py"
+    path.write_text("x = 1\n" * (1 << 20))
+    with pytest.raises(LoadError, match="limit"):
+        read_submission(path)
