@@ -359,6 +359,8 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         if where.get("function") and where["function"] != "<module>":
             place += f", in {where['function']}"
         text += f" ({place})"
+    if error.get("type") == "ModuleNotFoundError":
+        text += "; submissions may import numpy, torch, math and the standard library only"
     return text
 
 
