@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
 
@@ -88,3 +90,26 @@ def test_too_much_code_is_refused(tmp_path):
     path.write_text("x = 1\n" * (1 << 20))
     with pytest.raises(LoadError, match="limit"):
         read_submission(path)
+
+
+def test_a_notebook_bending_the_format_is_graded_with_a_note(tmp_path):
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": ["x = 1\n", "y = 2"],
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "unexpected": True,
+            }
+        ],
+    }
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(nb))
+    src = read_submission(path)
+    assert src.cells == ["x = 1\ny = 2"]
+    assert any("graded anyway" in n for n in src.notes)
