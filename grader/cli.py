@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -67,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except Exception:
+        import traceback
+
         print("grade: internal error (please report this):", file=sys.stderr)
         traceback.print_exc()
         return EXIT_INTERNAL

@@ -20,7 +20,6 @@ import signal
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,7 +61,7 @@ class Cgroup:
         self.dirs: list[Path] = []
         limited = 0
         self._sweep_stale()
-        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         settings = {
             "memory": {"memory.limit_in_bytes": limits.memory_bytes},
             "pids": {"pids.max": limits.processes},
