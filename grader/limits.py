@@ -124,26 +124,26 @@ class Cgroup:
         return found
 
     def kill_all(self) -> None:
-        for _ in range(200):
+        for _ in range(1000):  # killed processes leave within a millisecond or two
             pids = self.pids()
             if not pids:
                 return
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.005)
+            time.sleep(0.001)
 
     def remove(self) -> None:
         self.kill_all()
         for d in self.dirs:
-            for _ in range(200):
+            for _ in range(1000):
                 try:
                     d.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.005)
+                    time.sleep(0.001)
 
 
 def alive(pid: int) -> bool:
