@@ -131,7 +131,9 @@ def grade_session(
                 f"cell {cell['cell']} failed and was skipped: "
                 f"{format_error(cell, session.shown_name)}"
             )
-        results = _run_checks(sheet, session, options)
+        defined = [n for n in reply.value.get("functions", []) if isinstance(n, str)]
+        notes += _sheet_mismatch(sheet, defined)
+        results = _run_checks(sheet, session, options, defined)
         return Outcome(
             sheet, name, results, isolation(), notes=notes, seconds=time.monotonic() - started
         )
@@ -181,9 +183,11 @@ def _result(
     )
 
 
-def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckResult]:
+def _run_checks(
+    sheet: Sheet, session: Session, options: Options, defined: list[str]
+) -> list[CheckResult]:
     timed_out: set[str] = set()
-    missing: dict[str, str] = {}
+    missing: dict[str, Verdict] = {}
     results = []
     total = sum(len(e.checks) for e in sheet.exercises)
     for exercise, check in sheet.iter_checks():
@@ -192,8 +196,9 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
         if options.progress is not None:
             options.progress(len(results), total, cid)
         if check.function in missing:
+            known = missing[check.function]
             results.append(
-                _result(sheet, exercise, check, "error", 0.0, missing[check.function], seed)
+                _result(sheet, exercise, check, "error", 0.0, known.message, seed, known.hint)
             )
             continue
         if check.function in timed_out:
@@ -204,7 +209,8 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
         if verdict.status == "timeout":
             timed_out.add(check.function)
         if verdict.missing:
-            missing[check.function] = verdict.message
+            verdict.hint = _did_you_mean(check.function, defined)
+            missing[check.function] = verdict
         results.append(
             _result(
                 sheet,
@@ -219,6 +225,33 @@ def _run_checks(sheet: Sheet, session: Session, options: Options) -> list[CheckR
             )
         )
     return results
+
+
+def _did_you_mean(function: str, defined: list[str]) -> str | None:
+    """A near-miss name (log_cosh for logcosh) is the commonest way to lose a function."""
+    import difflib
+
+    close = difflib.get_close_matches(function, defined, n=1, cutoff=0.75)
+    if not close:
+        close = [n for n in defined if n.lower().replace("_", "") == function.replace("_", "")]
+    return f"your file defines `{close[0]}`: the contract's name is `{function}`" if close else None
+
+
+def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
+    """A note when the file has none of this sheet's functions but another sheet's."""
+    from grader.contract import CONTRACT
+
+    ours = {f.name for f in CONTRACT[sheet.id]}
+    if ours & set(defined):
+        return []
+    best = max(CONTRACT, key=lambda sid: len({f.name for f in CONTRACT[sid]} & set(defined)))
+    found = len({f.name for f in CONTRACT[best]} & set(defined))
+    if best == sheet.id or found == 0:
+        return [f"the file defines none of sheet {sheet.id}'s functions"]
+    return [
+        f"the file defines none of sheet {sheet.id}'s functions but {found} of sheet {best}'s: "
+        f"did you mean --sheet {best}?"
+    ]
 
 
 @dataclass
@@ -278,9 +311,7 @@ def judge_answer(
     if not answer.get("ok"):
         error = answer["error"]
         if error.get("kind") == "missing":
-            message = (
-                f"{check.function} is missing from the submission ({error.get('message', '')})"
-            )
+            message = f"missing from the submission: {error.get('message', '')}"
             return Verdict("error", message, missing=True)
         if isinstance(expected, Raised) and error.get("builtin") == expected.exception:
             return None

@@ -145,3 +145,15 @@ def test_missing_function_costs_only_its_checks(submission):
     funcs = by_function(report)
     assert all(c["status"] == "error" and "missing" in c["message"] for c in funcs["logcosh_grad"])
     assert report["score"] == 90.0
+
+
+def test_a_near_miss_name_is_pointed_out(submission):
+    source = (SHEET2 / "correct.py").read_text().replace("def logcosh(", "def log_cosh(")
+    funcs = by_function(grade_json(submission(source), "2"))
+    assert all("`log_cosh`" in c["hint"] for c in funcs["logcosh"])
+
+
+def test_a_file_for_another_sheet_is_pointed_out():
+    report = grade_json(EXAMPLES / "sheet9" / "correct.py", "2")
+    assert report["score"] == 0.0
+    assert any("did you mean --sheet 9" in n for n in report["notes"])
