@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.isolation import Isolation, isolation  # noqa: E402
+from grader.isolation import Isolation, verified_isolation  # noqa: E402
 from grader.loading import read_submission  # noqa: E402
 from grader.sandbox import Worker  # noqa: E402
 
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    available = isolation()
+    available = verified_isolation()
     methods = METHODS
     if available.method != "bubblewrap":
         print(f"bubblewrap is not available here ({available.note}); nothing to measure")

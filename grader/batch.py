@@ -37,7 +37,7 @@ from grader.gradebook import (
     spec_fingerprint,
     write_csv,
 )
-from grader.isolation import isolation
+from grader.isolation import verified_isolation
 from grader.report import to_json
 from grader.runner import LOAD_TIMEOUT, Options, grade_file
 from grader.spec import Sheet
@@ -249,7 +249,7 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
             todo.append((sub, key))
     if reused:
         print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
-    iso = isolation()  # probed once here rather than racing in the threads
+    iso = verified_isolation()  # tried once here rather than racing in the threads
     if todo and not iso.full:
         print(f"grade: warning: reduced isolation: {iso.note}", file=sys.stderr)
     options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)

@@ -43,16 +43,26 @@ class Isolation:
     note: str = ""
 
 
+_BROKEN: set[str] = set()  # methods whose launch failed for real in this process
+_VERIFIED: set[str] = set()  # methods tried for real and found working
+
+
 @cache
 def isolation() -> Isolation:
-    """Probe once which isolation this machine gives (or the one ``GRADER_ISOLATION`` forces)."""
+    """Which isolation this machine gives (or the one ``GRADER_ISOLATION`` forces).
+
+    An installed bubblewrap is trusted without a trial run, which would cost a
+    launch (15-20 ms) on every grading; a worker that then dies before answering
+    asks ``launch_failed``, which tries bubblewrap for real and, if it does not
+    work here, drops it so that this is recomputed with the next method.
+    """
     asked = os.environ.get(ISOLATION_ENV, "").strip().lower()
     notes = []
     if asked and asked not in METHODS:
         notes.append(f"{ISOLATION_ENV}={asked!r} is not one of {', '.join(METHODS)}; ignored")
         asked = ""
     candidates = METHODS[METHODS.index(asked) :] if asked else METHODS
-    method = next(m for m in candidates if m == "process" or _works(m))
+    method = next(m for m in candidates if m == "process" or _available(m))
     if asked and method != asked:
         notes.append(f"{ISOLATION_ENV}={asked} was asked for but does not work here")
     elif asked and asked != METHODS[0]:
@@ -75,6 +85,45 @@ def isolation() -> Isolation:
     elif not asked:
         notes.append("bubblewrap (bwrap) is not available; install it for full isolation")
     return Isolation(method, False, "; ".join([*notes, what]))
+
+
+def _available(method: str) -> bool:
+    if method in _BROKEN:
+        return False
+    if method == "bubblewrap":
+        return sys.platform.startswith("linux") and shutil.which("bwrap") is not None
+    return _works(method)
+
+
+def launch_failed(method: str) -> bool:
+    """A worker under ``method`` died before answering: is the method itself broken here?
+
+    If so it is dropped, ``isolation()`` falls back to the next method, and the
+    caller should start the worker again; if not, the crash was the submission's.
+    """
+    if method != "bubblewrap" or method in _BROKEN or method in _VERIFIED:
+        return False
+    if _works(method):
+        _VERIFIED.add(method)
+        return False
+    _BROKEN.add(method)
+    isolation.cache_clear()
+    return True
+
+
+def reset() -> None:
+    """Forget what was found (tests that change the environment call this)."""
+    _BROKEN.clear()
+    _VERIFIED.clear()
+    isolation.cache_clear()
+
+
+def verified_isolation() -> Isolation:
+    """``isolation()`` after a real trial of bubblewrap (for tests and diagnostics)."""
+    iso = isolation()
+    if iso.method == "bubblewrap" and launch_failed("bubblewrap"):
+        iso = isolation()
+    return iso
 
 
 def _works(method: str) -> bool:

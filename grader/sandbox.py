@@ -81,9 +81,11 @@ class Worker:
     _scratch: str | None = None
     _op: str = ""
     _adopting: bool = False
+    started_with: str = ""
 
     def start(self) -> None:
         iso = self.method or isolation()
+        self.started_with = iso.method
         self._files = self._files or self._stage_worker_files()
         python = sys.executable
         home = SCRATCH if iso.method == "bubblewrap" else self._scratch_dir()

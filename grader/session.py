@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.isolation import launch_failed
 from grader.limits import Limits
 from grader.loading import LoadError, Source, read_submission
 from grader.sandbox import Reply, Worker
@@ -65,9 +66,20 @@ class Session:
         return self.wait_loaded()
 
     def wait_loaded(self) -> Reply:
-        """The answer to the load request sent by ``open_session`` or ``load``."""
+        """The answer to the load request sent by ``open_session`` or ``load``.
+
+        A worker that died before answering may mean the isolation method does
+        not work on this machine (bubblewrap is trusted untried): then the worker
+        is started once more under the next method.
+        """
         reply = self._pending or self.worker.receive(self.options.load_timeout)
         self._pending = None
+        if reply.status == "crashed" and launch_failed(self.worker.started_with):
+            self.worker.kill()
+            self.worker.start()
+            self.begin_load()
+            reply = self._pending or self.worker.receive(self.options.load_timeout)
+            self._pending = None
         self.load_reply = reply
         return reply
 

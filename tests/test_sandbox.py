@@ -21,22 +21,22 @@ import pytest
 from conftest import EXAMPLES, ROOT
 from grader import isolation as iso_mod
 from grader import limits, sandbox, wire
-from grader.isolation import Isolation, isolation, masked_paths
+from grader.isolation import Isolation, isolation, masked_paths, verified_isolation
 from grader.limits import Limits
 from grader.sandbox import Worker, malformed_answer
 
 LINUX = sys.platform.startswith("linux")
 needs_bwrap = pytest.mark.skipif(
-    not (LINUX and isolation().method == "bubblewrap"), reason="needs bubblewrap"
+    not (LINUX and verified_isolation().method == "bubblewrap"), reason="needs bubblewrap"
 )
 
 
 @pytest.fixture
 def fresh_isolation():
     """Probe again under the test's environment, and again for whoever runs next."""
-    isolation.cache_clear()
+    iso_mod.reset()
     yield isolation
-    isolation.cache_clear()
+    iso_mod.reset()
 
 
 # Masking this grader's packages wherever the sandbox binds them.
@@ -404,3 +404,38 @@ def test_dirs_left_by_a_killed_grader_are_swept():
         assert mine.exists()
     finally:
         shutil.rmtree(mine, ignore_errors=True)
+
+
+@pytest.mark.skipif(not LINUX or not shutil.which("unshare"), reason="needs unshare")
+def test_a_bubblewrap_that_cannot_run_here_is_found_out_at_launch(tmp_path):
+    """bwrap is trusted untried; when it cannot run (AppArmor, a locked-down
+    container), the first worker dies, the grader tries bwrap for real, falls back
+    and says so, and the submission is still graded in full."""
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    env.pop("GRADER_ISOLATION", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            str(EXAMPLES / "sheet2" / "correct.py"),
+            "--sheet",
+            "2",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["score"] == 100.0
+    assert report["isolation"]["method"] == "unshare" and not report["isolation"]["full"]
+    assert "reduced isolation" in proc.stderr

@@ -34,11 +34,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, by_function
-from grader.isolation import isolation
+from grader.isolation import verified_isolation
 from grader.limits import Limits
 
 pytestmark = pytest.mark.skipif(
-    isolation().method != "bubblewrap", reason="the containment promises need bubblewrap"
+    verified_isolation().method != "bubblewrap", reason="the containment promises need bubblewrap"
 )
 
 CORRECT = (EXAMPLES / "sheet2" / "correct.py").read_text()
