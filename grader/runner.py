@@ -268,16 +268,21 @@ def _run_check(
 ) -> Verdict:
     cases = check.make_cases(seed)
     timeout = check.timeout or options.call_timeout or DEFAULT_CALL_TIMEOUT
-    for case in cases:
+    batch = session.call_many(check.function, cases, timeout) if len(cases) > 1 else None
+    for index, case in enumerate(cases):
         expected = truth(sheet, check, case)
-        reply = session.call(check.function, case, timeout)
-        if reply.status != "ok":
-            return _broken_call(reply, _label(check, case), timeout, session)
+        if batch is not None:
+            answer = batch[index]
+        else:
+            reply = session.call(check.function, case, timeout)
+            if reply.status != "ok":
+                return _broken_call(reply, _label(check, case), timeout, session)
+            answer = reply.value
         verdict = judge_answer(
             check,
             case,
             expected,
-            reply.value,
+            answer,
             sheet.mistakes_for(check),
             session.shown_name,
             noise=lambda case=case, expected=expected: rounding_noise(sheet, check, case, expected),

@@ -295,6 +295,10 @@ def malformed_answer(op: str, value: Any) -> str | None:
             _is_error(c) and type(c.get("cell")) is int for c in cells
         ):
             return bad
+    elif op == "calls":
+        answers = value.get("answers")
+        if type(answers) is not list or any(malformed_answer("call", a) for a in answers):
+            return bad
     elif "value" not in value:
         return bad
     return None

@@ -45,19 +45,40 @@ def main() -> None:
         try:
             if request["op"] == "load":
                 namespace, reply = load(request)
+            elif request["op"] == "calls":  # a check's cases in one round trip
+                name = request["function"]
+                replies = [
+                    guarded(call, handlers, namespace, name, args, kwargs)
+                    for args, kwargs in request["calls"]
+                ]
+                reply = {"ok": True, "answers": replies}
             else:
                 reply = call(namespace, request["function"], request["args"], request["kwargs"])
         except BaseException as exc:  # a handler or tracer of the submission firing in our code
             reply = {"ok": False, "error": describe(exc, None)}
-        try:
-            restore(handlers)
-        except BaseException:  # a tracer that raised on entering restore() is unset by now
-            restore(handlers)
+        reset(handlers)
         try:
             frame = wire.encode(reply, fallback=to_plain)
         except BaseException as exc:  # a value whose conversion itself misbehaves
             frame = wire.encode(failure("unconvertible", exc))
         wire.write_all(answers, frame)
+
+
+def guarded(fn: Any, handlers: dict[int, Any], *args: Any) -> dict:
+    """One call, then undo whatever it left behind before the next one runs."""
+    try:
+        reply = fn(*args)
+    except BaseException as exc:
+        reply = {"ok": False, "error": describe(exc, None)}
+    reset(handlers)
+    return reply
+
+
+def reset(handlers: dict[int, Any]) -> None:
+    try:
+        restore(handlers)
+    except BaseException:  # a tracer that raised on entering restore() is unset by now
+        restore(handlers)
 
 
 def signal_handlers() -> dict[int, Any]:

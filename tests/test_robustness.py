@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLES, by_function, grade_json
@@ -128,3 +129,32 @@ def test_python_m_grader_in_a_students_folder_ignores_their_numpy(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()
     assert '"score": 100.0' in proc.stdout
+
+
+def test_a_checks_cases_go_in_one_round_trip(submission):
+    """The batch path works (a broken one would silently fall back to one call per case)."""
+    from grader.session import Options, open_session
+    from grader.spec import Case
+
+    session = open_session(submission(CORRECT), Options())
+    try:
+        assert session.wait_loaded().status == "ok"
+        cases = [Case(label=str(v), args=(np.array([v]), np.array([0.0]))) for v in (0.5, 1.5)]
+        answers = session.call_many("logcosh_grad", cases, timeout=10)
+        assert answers is not None
+        assert [a["ok"] for a in answers] == [True, True]
+        assert np.allclose([a["value"][0] for a in answers], np.tanh([0.5, 1.5]))
+        missing = session.call_many("nothing_here", cases, timeout=10)
+        assert [a["error"]["kind"] for a in missing] == ["missing", "missing"]
+    finally:
+        session.close()
+
+
+def test_a_batch_that_crashes_falls_back_to_one_call_per_case(submission):
+    body = (
+        "    import os\n    if float(np.ravel(y)[0]) > 1:\n        os._exit(3)\n"
+        "    return np.tanh(y - t)"
+    )
+    report = grade_json(submission(with_logcosh_grad(body)), "2", "--timeout", "5")
+    first = by_function(report)["logcosh_grad"][0]
+    assert first["status"] == "error" and "crashed" in first["message"]
