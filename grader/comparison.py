@@ -75,13 +75,6 @@ def _first_bad(value: Any) -> str | None:
     return describe_type(value)
 
 
-def to_scalar(value: Any) -> float:
-    a = to_array(value)
-    if a.size != 1:
-        raise Unusable(f"returned shape {shape_str(a.shape)} where one number is expected")
-    return float(a.reshape(()))
-
-
 def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 

@@ -8,7 +8,6 @@ sets, and exchanges plain-data frames with it (see ``wire``).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import selectors
 import shutil
@@ -201,7 +200,7 @@ class Worker:
                     if len(buf) >= need:
                         header = bytes(buf[wire.HEADER.size : need])
                         try:
-                            lengths = _buffer_lengths(header)
+                            _, lengths = wire.parse_header(header)
                         except wire.WireError as exc:
                             return Reply("protocol", detail=str(exc))
                         if sum(lengths) > MAX_PAYLOAD:
@@ -318,16 +317,6 @@ def _is_error(error: Any) -> bool:
         and type(where.get("line", 0)) in (int, type(None))
         and type(where.get("function", "")) is str
     )
-
-
-def _buffer_lengths(header: bytes) -> list[int]:
-    try:
-        lengths = json.loads(header)["buffers"]
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise wire.WireError("malformed header") from None
-    if not isinstance(lengths, list) or not all(type(n) is int and n >= 0 for n in lengths):
-        raise wire.WireError("malformed buffer table")
-    return lengths
 
 
 def _remove_tree(path: str) -> None:

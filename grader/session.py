@@ -43,7 +43,6 @@ class Session:
         self.source = source
         self.options = options
         self.worker = Worker(options.limits)
-        self.load_reply: Reply | None = None
         self.shown_name = path.name
         self._pending: Reply | None = None
         self.given_up = False
@@ -80,7 +79,6 @@ class Session:
             self.begin_load()
             reply = self._pending or self.worker.receive(self.options.load_timeout)
             self._pending = None
-        self.load_reply = reply
         return reply
 
     def restart(self) -> bool:

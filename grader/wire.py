@@ -101,8 +101,8 @@ def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
     return b"".join([HEADER.pack(len(header)), header, *buffers])
 
 
-def decode(header: bytes, payload: bytes) -> Any:
-    """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays."""
+def parse_header(header: bytes) -> tuple[Any, list[int]]:
+    """A frame header's body and buffer table, or WireError for anything malformed."""
     try:
         meta = json.loads(header.decode("utf-8"))
         lengths = meta["buffers"]
@@ -113,6 +113,12 @@ def decode(header: bytes, payload: bytes) -> Any:
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths
     ):
         raise WireError("malformed buffer table")
+    return body, lengths
+
+
+def decode(header: bytes, payload: bytes) -> Any:
+    """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays."""
+    body, lengths = parse_header(header)
     if sum(lengths) != len(payload):
         raise WireError("buffer lengths do not match the payload")
     offsets = [0]
@@ -191,7 +197,7 @@ def read_frame(fd: int) -> Any:
     """Read and decode one frame (used by the worker, which trusts its own grader)."""
     (hlen,) = HEADER.unpack(read_exact(fd, HEADER.size))
     header = read_exact(fd, hlen)
-    lengths = json.loads(header)["buffers"]
+    _, lengths = parse_header(header)
     return decode(header, read_exact(fd, sum(lengths)))
 
 
