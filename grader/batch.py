@@ -41,6 +41,7 @@ from grader.isolation import verified_isolation
 from grader.report import to_json
 from grader.runner import LOAD_TIMEOUT, Options, grade_file
 from grader.spec import Sheet
+from grader.text import NAME_LIMIT, safe
 
 SUFFIXES = (".py", ".ipynb")
 SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
@@ -296,7 +297,10 @@ def _grade_all(
             progress.graded(sub.id, entry)
             if trace:
                 failures += 1
-                progress.log(f"grade: internal error on {_shown(sub.id)}:\n{trace}")
+                where = safe(sub.id, NAME_LIMIT)
+                progress.log(
+                    f"grade: internal error on {where}:\n{safe(trace, 20_000, lines=True)}"
+                )
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         progress.close()
@@ -365,7 +369,8 @@ class _Progress:
 
     def graded(self, submission: str, entry: Entry) -> None:
         self.done += 1
-        line = f"graded {self.done}/{self.total} {_shown(submission)} {points(entry.score)}"
+        name = safe(submission, NAME_LIMIT)
+        line = f"graded {self.done}/{self.total} {name} {points(entry.score)}"
         if entry.status != GRADED:
             line += f" ({entry.status})"
         self.log(line)
@@ -373,8 +378,11 @@ class _Progress:
             self.bar.advance(self.task)
 
     def log(self, line: str) -> None:
+        """Print a line made ``safe`` by the caller; as Text, so rich reads no markup in it."""
         if self.bar is not None:
-            self.bar.console.print(line, markup=False, highlight=False)
+            from rich.text import Text
+
+            self.bar.console.print(Text(line), highlight=False)
         else:
             print(line, file=sys.stderr, flush=True)
 
@@ -384,18 +392,12 @@ class _Progress:
             self.bar = None
 
 
-def _shown(text: str, limit: int = 200) -> str:
-    """A student-chosen name made safe for a terminal: control characters escaped, bounded."""
-    clean = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
-
-
 def _summary(rows: dict[str, Entry], reused: set[str], fmt: str) -> None:
     ordered = sorted(rows)
     if fmt == "json":
         listing = [
             {
-                "submission": s,
+                "submission": safe(s, NAME_LIMIT),
                 "score": rows[s].score,
                 "max_score": rows[s].max_score,
                 "status": rows[s].status,
@@ -418,10 +420,10 @@ def _summary(rows: dict[str, Entry], reused: set[str], fmt: str) -> None:
         e = rows[s]
         checks = (e.report or {}).get("checks", [])
         passed = f"{sum(c['status'] == 'passed' for c in checks)}/{len(checks)}" if checks else "-"
-        note = e.status if not e.message else f"{e.status}: {_shown(e.message, 160)}"
+        note = e.status if not e.message else f"{e.status}: {safe(e.message, 160)}"
         style = _score_style(e) if e.status == GRADED else "red"
         table.add_row(
-            Text(_shown(s)),
+            Text(safe(s, NAME_LIMIT)),
             Text(f"{points(e.score)}/{points(e.max_score)}", style=style),
             passed,
             Text(note, style="dim" if e.status == GRADED else "red"),

@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         import traceback
 
+        from grader.text import safe
+
         print("grade: internal error (please report this):", file=sys.stderr)
-        traceback.print_exc()
+        # The exception may quote a submission's strings.
+        print(safe(traceback.format_exc(), 20_000, lines=True), file=sys.stderr)
         return EXIT_INTERNAL
 
 
@@ -176,12 +179,13 @@ def _progress_on_tty() -> Iterator[Callable[[int, int, str], None] | None]:
         yield None
         return
     from rich.console import Console
+    from rich.text import Text
 
     with Console(stderr=True).status("starting the sandbox…") as status:
 
         def update(done: int, total: int, what: str) -> None:
             text = f"{what}…" if not total else f"check {done + 1}/{total}: {what}"
-            status.update(text)
+            status.update(Text(text))  # a file name may look like markup
 
         yield update
 

@@ -12,7 +12,6 @@ read the book while a batch runs.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -21,6 +20,8 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from grader.text import NAME_LIMIT, CsvWriter, safe, safe_tree
 
 if TYPE_CHECKING:
     from grader.spec import Sheet
@@ -74,7 +75,12 @@ class Key:
 
 @dataclass(frozen=True)
 class Entry:
-    """One submission's result, as stored and as exported."""
+    """One submission's result, as stored and as exported.
+
+    Its strings are made ``safe`` on construction: the path and the message
+    name the student's files and folders, and a report read from an older
+    gradebook may predate escaping. Every row, made or read, is clean.
+    """
 
     status: str
     score: float
@@ -83,6 +89,13 @@ class Entry:
     report: dict[str, Any] | None = None
     path: str = ""
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", safe(self.status, NAME_LIMIT))
+        object.__setattr__(self, "message", safe(self.message, lines=True))
+        object.__setattr__(self, "path", safe(self.path, NAME_LIMIT))
+        if self.report is not None:
+            object.__setattr__(self, "report", safe_tree(self.report))
 
 
 def spec_fingerprint(sheet: Sheet) -> str:
@@ -160,11 +173,12 @@ class Gradebook:
 def write_csv(path: Path, ids: list[str], rows: dict[str, Entry]) -> None:
     """One row per submission, sorted, with a column per check: the same grades, the same bytes.
 
-    Written to a temporary file and renamed, so a reader never sees half a CSV.
+    Written to a temporary file and renamed, so a reader never sees half a CSV;
+    every cell through ``CsvWriter``, so no cell is a formula to a spreadsheet.
     """
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f, lineterminator="\n")
+        out = CsvWriter(f)
         out.writerow([*CSV_COLUMNS, *ids])
         for submission in sorted(rows):
             entry = rows[submission]

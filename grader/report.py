@@ -1,4 +1,9 @@
-"""Presenting an outcome: a rich table per exercise for people, JSON for scripts."""
+"""Presenting an outcome: a rich table per exercise for people, JSON for scripts.
+
+Every string here was made safe when its ``CheckResult`` or ``Outcome`` was
+built (see ``grader.text``); this module adds only that rich is given such text
+as ``Text``, never as markup, and JSON gets the figure without its colours.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 from grader.runner import CheckResult, Outcome
+from grader.text import plain_figure
 
 STATUS_STYLE = {
     "passed": ("✔ passed", "green"),
@@ -27,7 +33,7 @@ def to_json(outcome: Outcome) -> dict[str, Any]:
         "max_score": outcome.max_score,
         "checks": [_check_json(c) for c in outcome.checks],
         "load_error": outcome.load_error,
-        "notes": outcome.notes,
+        "notes": list(outcome.notes),
         "isolation": {
             "method": outcome.isolation.method,
             "full": outcome.isolation.full,
@@ -54,7 +60,7 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
     if c.hint:
         out["hint"] = c.hint
     if c.figure:
-        out["figure"] = c.figure
+        out["figure"] = plain_figure(c.figure)
     return out
 
 
@@ -114,7 +120,8 @@ def render(outcome: Outcome, console: Console) -> None:
                 figures.append((c, c.figure))
         console.print(table)
     for c, figure in figures:
-        console.print(Panel(Text.from_ansi(figure), title=f"{c.function}: where you differ"))
+        title = Text(f"{c.function}: where you differ")
+        console.print(Panel(Text.from_ansi(figure), title=title))
     _render_total(outcome, console)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,22 @@ from grader.rounding import rounding_noise
 from grader.sandbox import Reply
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
+from grader.text import NAME_LIMIT, safe, safe_figure
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "LOAD_TIMEOUT", "Options", "Outcome", "grade_file"]
 
 MAX_MESSAGE = 700
+MAX_NOTES = 50
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckResult:
+    """One check's result. Every string is made ``safe`` here, so no format can show it raw.
+
+    The submission steers the message and the hint (its exceptions, its
+    function names); ``figure`` keeps only the colour codes of the grader's drawing.
+    """
+
     id: str
     exercise: str
     function: str
@@ -45,18 +53,42 @@ class CheckResult:
     hint: str | None = None
     figure: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("id", "exercise", "function", "status"):
+            object.__setattr__(self, name, safe(getattr(self, name), NAME_LIMIT))
+        object.__setattr__(self, "message", safe(self.message, MAX_MESSAGE, lines=True))
+        object.__setattr__(self, "description", safe(self.description, lines=True))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", safe(self.hint, lines=True))
+        object.__setattr__(self, "figure", safe_figure(self.figure))
 
-@dataclass
+
+@dataclass(frozen=True)
 class Outcome:
-    """The whole grading of one submission, before any formatting."""
+    """The whole grading of one submission, before any formatting.
+
+    Its strings are made ``safe`` on construction, as ``CheckResult``'s are: the
+    file name, the load error and the notes (failing cells, magics) all come
+    from the submission. Notes are one line each, and at most ``MAX_NOTES``.
+    Frozen, with the notes in a tuple, so nothing can slip in afterwards.
+    """
 
     sheet: Sheet
     submission: str
     checks: list[CheckResult]
     isolation: Isolation
     load_error: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: Sequence[str] = ()
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "submission", safe(self.submission, NAME_LIMIT))
+        if self.load_error is not None:
+            object.__setattr__(self, "load_error", safe(self.load_error, MAX_MESSAGE, lines=True))
+        notes = [safe(note) for note in self.notes]
+        if len(notes) > MAX_NOTES:
+            notes[MAX_NOTES - 1 :] = [f"… and {len(notes) - MAX_NOTES + 1} more notes"]
+        object.__setattr__(self, "notes", tuple(notes))
 
     @property
     def score(self) -> float:
@@ -109,7 +141,7 @@ def grade_session(
     try:
         sheet = sheet_loader()
         if options.progress is not None:
-            options.progress(0, 0, f"loading {session.path.name}")
+            options.progress(0, 0, f"loading {safe(session.path.name, NAME_LIMIT)}")
         reply = session.wait_loaded()
         if reply.status == "timeout":
             message = (
@@ -151,7 +183,7 @@ def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: flo
         name,
         results,
         isolation(),
-        load_error=_bound(message),
+        load_error=message,
         seconds=time.monotonic() - started,
     )
 
@@ -174,7 +206,7 @@ def _result(
         status=status,
         score=score,
         max_score=check.points,
-        message=_bound(message),
+        message=message,
         description=check.description,
         hidden=check.hidden,
         seed=seed,
@@ -431,10 +463,3 @@ def _gives(mistake: Mistake, case: Case, got: Any, check: Check) -> bool:
 
 def _builtin_name(exc: BaseException) -> str:
     return next((c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"), "")
-
-
-def _bound(message: str) -> str:
-    cleaned = "".join(
-        ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in str(message)
-    )
-    return cleaned if len(cleaned) <= MAX_MESSAGE else cleaned[: MAX_MESSAGE - 1] + "…"
