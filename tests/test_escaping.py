@@ -196,6 +196,8 @@ def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     nb.write_text(json.dumps(HOSTILE_NOTEBOOK), encoding="utf-8")
     forged = base / "forged.py"
     forged.write_text(FORGED_PY, encoding="utf-8")
+    broken = base / f"broken{NAME}.py"
+    broken.write_text(f"class Stop(Exception):\n    pass\n\nraise Stop({EVIL!r})\n")
     jobs = {
         "py-json": ((py, "--sheet", "2", "--format", "json"), False),
         "py-plain": ((py, "--sheet", "2"), False),
@@ -204,13 +206,15 @@ def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
         "nb-colour": ((nb, "--sheet", "2"), True),
         "forged-json": ((forged, "--sheet", "2", "--format", "json"), False),
         "forged-colour": ((forged, "--sheet", "2"), True),
+        "load-json": ((broken, "--sheet", "2", "--format", "json"), False),
+        "load-colour": ((broken, "--sheet", "2"), True),
     }
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {k: pool.submit(run, *args, colour=c) for k, (args, c) in jobs.items()}
         return {k: f.result() for k, f in futures.items()}
 
 
-@pytest.mark.parametrize("name", ["py", "nb", "forged"])
+@pytest.mark.parametrize("name", ["py", "nb", "forged", "load"])
 def test_json_report_has_no_raw_escape_in_any_string(name: str, runs) -> None:
     proc = runs[f"{name}-json"]
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -252,10 +256,20 @@ def test_every_student_field_is_shown_escaped_in_json(runs) -> None:
     assert "Forged\\x1b[2J" in "".join(forged["notes"])
     assert "logcosh\\x1b[2J" in checks["2.2.logcosh.values"].get("hint", "")
 
+    broken = json.loads(runs["load-json"].stdout)
+    assert "raised Stop: \\x1b[2J" in broken["load_error"]
+    assert "(broken\\x1b[2J" in broken["load_error"], "names the student's file, escaped"
+
 
 @pytest.mark.parametrize(
     ("name", "colour"),
-    [("py-plain", False), ("py-colour", True), ("nb-colour", True), ("forged-colour", True)],
+    [
+        ("py-plain", False),
+        ("py-colour", True),
+        ("nb-colour", True),
+        ("forged-colour", True),
+        ("load-colour", True),
+    ],
 )
 def test_rich_report_shows_no_escape_but_its_own_colours(name: str, colour: bool, runs) -> None:
     proc = runs[name]
