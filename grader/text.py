@@ -29,6 +29,7 @@ MAX_COMBINING = 4  # marks stacked on one character; more only smear over other 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Rich's own styling in the grader-drawn figure: Select Graphic Rendition only.
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
+_NON_ASCII_RUN = re.compile(f"[^\\x00-\\x7f]{{{MAX_COMBINING + 1}}}")
 # Spreadsheets read a cell starting with one of these as a formula (OWASP's list,
 # plus the fullwidth forms some applications normalise).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -48,6 +49,12 @@ def safe(text: Any, limit: int = TEXT_LIMIT, lines: bool = False) -> str:
     of ``safe`` is left unchanged by ``safe`` with the same arguments.
     """
     text = text if isinstance(text, str) else str(text)
+    if (
+        len(text) <= limit
+        and (text.replace("\n", "") if lines else text).isprintable()
+        and not _NON_ASCII_RUN.search(text)  # combining marks are never ASCII
+    ):
+        return text  # the common case, at C speed: nothing to escape
     out: list[str] = []
     size = 0
     stacked = 0  # combining marks in a row

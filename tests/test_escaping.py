@@ -426,6 +426,9 @@ def test_batch_names_reach_no_terminal_and_no_spreadsheet_raw(tmp_path: Path) ->
         (root / folder).mkdir()
         (root / folder / "sheet2.py").write_text("def f(:\n")
     (root / "good.py").write_text(CORRECT)
+    (root / "ambiguous").mkdir()  # its row's message names both files
+    for name in (f"a{NAME}.py", f"b{NAME}.ipynb"):
+        (root / "ambiguous" / name).write_text("")
     db, grades = tmp_path / "book.sqlite", tmp_path / "grades.csv"
     rich = run("batch", root, "--sheet", "2", "--db", db, "--csv", grades, colour=True)
     assert rich.returncode == 0, rich.stderr[-3000:]
@@ -433,13 +436,16 @@ def test_batch_names_reach_no_terminal_and_no_spreadsheet_raw(tmp_path: Path) ->
     assert_screen_clean(rich.stderr, colour=True)
     assert "e\\x1b[2J" in rich.stderr and "f\\x1b[2J" in rich.stdout.replace("\n", "")
     cells = assert_csv_clean(grades)
-    assert len(cells) == 1 + len(names) + 3
+    assert len(cells) == 1 + len(names) + 4
+    assert "ambiguous" in rich.stdout and "a\\x1b[2J" in rich.stdout
     assert {"'=1+1.py", "'+cmd.py", "'-2.py", "'@SUM(A1).py", "\\tx.py", "\\rx.py"} <= {
         row[0] for row in cells
     }
     listing = run("batch", root, "--sheet", "2", "--db", db, "--format", "json")
     assert listing.returncode == 0, listing.stderr[-3000:]
-    assert_json_clean(json.loads(listing.stdout))
+    rows = json.loads(listing.stdout)
+    assert_json_clean(rows)
+    assert any("b\\x1b[2J" in row["message"] for row in rows), rows
     assert_screen_clean(listing.stderr, colour=False)
 
 
