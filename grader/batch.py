@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=default_jobs(),
         metavar="N",
-        help=f"submissions graded at once (default {default_jobs()}: min(2, CPUs))",
+        help="submissions graded at once (default: min(2, CPUs))",
     )
     p.add_argument(
         "--db", type=Path, default=DEFAULT_DB, metavar="FILE", help="gradebook (see below)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -25,7 +26,8 @@ examples:
   grade my_solution.py --sheet 2           grade one file, print a report
   grade notebook.ipynb --sheet 9 --format json > report.json
   grade sheets                             list the sheets and their points
-  grade template --sheet 7 -o sheet7.py    write a skeleton to start from
+  grade template --sheet 7 -o sheet7.py    write a skeleton to start from (or .ipynb)
+  grade contract --sheet 7                 what each function takes, returns, is checked on
   grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
 
 exit status: 0 graded (any score), 2 usage error, 1 grader failure,
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sheets(argv[1:])
         if argv and argv[0] == "template":
             return _template(argv[1:])
+        if argv and argv[0] == "contract":
+            return _contract(argv[1:])
         if argv and argv[0] == "batch":
             from grader.batch import main as batch_main
 
@@ -211,31 +215,81 @@ def _sheets(argv: list[str]) -> int:
 
 def _template(argv: list[str]) -> int:
     from grader.contract import CONTRACT
-    from grader.template import skeleton
+    from grader.template import notebook, skeleton
 
     p = argparse.ArgumentParser(
         prog="grade template",
         description="Write a skeleton submission: every function of the sheet stubbed out.",
     )
     p.add_argument("--sheet", required=True, help="sheet id")
-    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="file to write: a .py module, or a Jupyter notebook if it ends in .ipynb "
+        "(default: the .py module on stdout)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     args = p.parse_args(argv)
     sheet_id = str(args.sheet).strip()
     if sheet_id not in CONTRACT:
         p.error(f"unknown sheet {sheet_id!r}; known sheets: {', '.join(CONTRACT)}")
-    text = skeleton(sheet_id)
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(skeleton(sheet_id))
         return EXIT_GRADED
+    suffix = args.output.suffix.lower()
+    if suffix not in (".py", ".ipynb"):
+        p.error(f"{args.output}: the grader reads .py modules and .ipynb notebooks")
     if args.output.exists() and not args.force:
         p.error(f"{args.output} exists; pass --force to overwrite it")
+    text = notebook(sheet_id, args.output.name) if suffix == ".ipynb" else skeleton(sheet_id)
     args.output.write_text(text, encoding="utf-8")
     print(
         f"wrote {args.output}: fill in each function, then run "
         f"`grade {args.output} --sheet {sheet_id}`",
         file=sys.stderr,
     )
+    return EXIT_GRADED
+
+
+def _contract(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="grade contract",
+        description="Print the student reference of a sheet: every function's arguments, "
+        "shapes and return value, the conventions, and how each function is checked and "
+        "compared (the text of docs/sheets/).",
+    )
+    p.add_argument("--sheet", required=True, help="sheet id")
+    p.add_argument(
+        "--format",
+        choices=("md", "text"),
+        default="md",
+        help="markdown (default) or text laid out for reading in a terminal",
+    )
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    args = p.parse_args(argv)
+    from grader import sheets
+    from grader.docs import sheet_reference
+
+    sheet_id = str(args.sheet).strip()
+    if sheet_id not in sheets.available():
+        p.error(str(sheets.UnknownSheet(sheet_id)))
+    text = sheet_reference(sheet_id)
+    if args.format == "text":
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        markdown = Markdown(text.split("\n", 1)[1])  # without the "generated" comment
+        if args.output is None and sys.stdout.isatty():
+            Console().print(markdown)
+            return EXIT_GRADED
+        stream = io.StringIO()
+        Console(file=stream, width=100, color_system=None).print(markdown)
+        text = "\n".join(line.rstrip() for line in stream.getvalue().splitlines()) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
     return EXIT_GRADED
 
 
