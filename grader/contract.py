@@ -90,10 +90,7 @@ SHEET2 = (
         "grads_w13_w24",
         "x1, x2, t, w13, w24",
         "-> (dE/dw13, dE/dw24) for y = 0.5 (x1 w13)^2 + 0.5 (x2 w24)^2, E = (y - t)^2.",
-        details=(
-            "With z3 = x1·w13, z4 = x2·w24, a = ½z², y = a3 + a4 and E = (y − t)², "
-            "returns the pair (∂E/∂w13, ∂E/∂w24) of floats."
-        ),
+        details="Returns the pair (∂E/∂w13, ∂E/∂w24) of floats.",
     ),
     Function(
         "grad_v",
