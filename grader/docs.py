@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -443,28 +441,14 @@ def generate() -> dict[str, str]:
     """Every generated file, by its path under docs/."""
     from grader import sheets
 
-    with _fixed_terminal():
-        files = {"README.md": index(), "cli.md": cli_reference()}
-    files["json-report.md"] = json_report_reference()
+    files = {
+        "README.md": index(),
+        "cli.md": cli_reference(),
+        "json-report.md": json_report_reference(),
+    }
     for sheet_id in sheets.available():
         files[f"sheets/sheet{sheet_id}.md"] = sheet_reference(sheet_id)
     return files
-
-
-@contextlib.contextmanager
-def _fixed_terminal() -> Iterator[None]:
-    """The same text on every machine: no colour, and a width that does not depend on a tty."""
-    saved = {k: os.environ.get(k) for k in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-    os.environ.update(COLUMNS="100", NO_COLOR="1")
-    os.environ.pop("FORCE_COLOR", None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,8 +76,9 @@ def notebook(sheet_id: str, filename: str) -> str:
             "## Check your work\n\n"
             "The cell below grades the **saved** notebook file, not what you see here: "
             "save first (Ctrl+S / Cmd+S), then run it. If you rename the notebook, change "
-            "the file name in the cell. With the student kit installed, its `check()` "
-            "helper does the same from Python.",
+            "the file name in the cell. `grade` must be installed where this notebook's "
+            "kernel runs (the grader, or the student kit your TA hands out, whose "
+            "`check()` helper does the same from Python).",
             id="check-explained",
         ),
         new_code_cell(f"!grade {shlex.quote(filename)} --sheet {sheet_id}", id="check"),
