@@ -81,7 +81,7 @@ def notebook(sheet_id: str, filename: str) -> str:
             "`check()` helper does the same from Python).",
             id="check-explained",
         ),
-        new_code_cell(f"!grade {shlex.quote(filename)} --sheet {sheet_id}", id="check"),
+        new_code_cell(f"!grade {_shell_word(filename)} --sheet {sheet_id}", id="check"),
     ]
     nb = new_notebook(
         cells=cells,
@@ -92,3 +92,10 @@ def notebook(sheet_id: str, filename: str) -> str:
     )
     nbformat.validate(nb)
     return nbformat.writes(nb) + "\n"
+
+
+def _shell_word(name: str) -> str:
+    """``name`` as one word of an IPython shell line: quoted for the shell, with the
+    ``$`` and braces that IPython would expand into Python values doubled."""
+    quoted = shlex.quote(name)
+    return quoted.replace("$", "$$").replace("{", "{{").replace("}", "}}")

@@ -74,6 +74,11 @@ def test_notebook_template_filled_with_the_reference_scores_full_marks(tmp_path,
     ]
 
 
+def test_check_cell_names_an_odd_file_name_as_one_literal_word(tmp_path):
+    nb = nbformat.read(write_notebook(tmp_path, "2", "my $HOME {x}.ipynb"), as_version=4)
+    assert nb.cells[-1].source == "!grade 'my $$HOME {{x}}.ipynb' --sheet 2"
+
+
 def test_template_on_stdout_stays_python():
     proc = run_grade("template", "--sheet", "9")
     assert proc.returncode == 0 and proc.stdout == skeleton("9")
