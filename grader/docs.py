@@ -119,9 +119,10 @@ def exercise_functions(sheet: Sheet) -> list[tuple[Exercise, list[Function]]]:
 
 
 def exercise_heading(exercise: Exercise) -> str:
-    name = "Lecture recap" if exercise.id == "recap" else f"Exercise {exercise.id}"
-    title = exercise.title.removesuffix(" (lecture recap)")
-    return f"{name} — {title} ({_pts(exercise.points)} points)"
+    """ "Exercise 2 — Recursive neural networks (20 points)"; an exercise whose id is not
+    a number (sheet 9's lecture recap) goes by its title alone."""
+    number = f"Exercise {exercise.id} — " if exercise.id.isdigit() else ""
+    return f"{number}{exercise.title} · {_pts(exercise.points)} points"
 
 
 def sheet_reference(sheet_id: str) -> str:
@@ -171,14 +172,14 @@ def sheet_reference(sheet_id: str) -> str:
                 "| check | points | what is checked | inputs | compared |",
                 "| --- | ---: | --- | --- | --- |",
             ]
-            for check in exercise.checks:
+            for where, check in sheet.iter_checks():
                 if check.function != fn.name:
                     continue
                 compared = describe_comparison(check.compare)
                 if check.timeout is not None:
                     compared += f"; {check.timeout:g} s per call"
                 out.append(
-                    f"| `{sheet.check_id(exercise, check)}` | {_pts(check.points)} | "
+                    f"| `{sheet.check_id(where, check)}` | {_pts(check.points)} | "
                     f"{_cell(check.description)} | {'hidden' if check.hidden else 'public'} | "
                     f"{_cell(compared)} |"
                 )
