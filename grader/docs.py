@@ -82,8 +82,8 @@ CHECK_FIELDS = (
     (
         "figure",
         "string",
-        "only for some failed checks: a text drawing (with ANSI colours) of where the "
-        "answer differs, e.g. `predict_class`'s plane",
+        "only for some failed checks: a text drawing of where the answer differs, e.g. "
+        "`predict_class`'s plane (the terminal report shows it in colour)",
     ),
 )
 ISOLATION_FIELDS = (
