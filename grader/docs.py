@@ -309,16 +309,29 @@ def cli_reference() -> str:
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
-    parts = [parser.prog]
-    for action in _documented(parser):
+    """argparse's usage line on one line: options first, then positionals."""
+    options, positionals = [], []
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS:
+            continue
         if not action.option_strings:
-            parts.append(_metavar(action))
+            positionals.append(_values(action))
             continue
         part = action.option_strings[0]
         if action.nargs != 0:
-            part += f" {_metavar(action)}"
-        parts.append(part if action.required else f"[{part}]")
-    return " ".join(parts)
+            part += f" {_values(action)}"
+        options.append(part if action.required else f"[{part}]")
+    return " ".join([parser.prog, *options, *positionals])
+
+
+def _values(action: argparse.Action) -> str:
+    """The values an argument takes, as argparse's usage line writes them."""
+    name = _metavar(action)
+    return {
+        "?": f"[{name}]",
+        "*": f"[{name} ...]",
+        "+": f"{name} [{name} ...]",
+    }.get(action.nargs, name)  # type: ignore[arg-type]
 
 
 def _documented(parser: argparse.ArgumentParser) -> list[argparse.Action]:

@@ -98,6 +98,19 @@ def test_cli_doc_covers_every_subcommand_and_option():
             assert option in section, (command, option)
 
 
+def test_cli_usage_line_follows_argparse():
+    import argparse
+
+    p = argparse.ArgumentParser(prog="grade demo")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--sheet", action="append", required=True, metavar="ID")
+    p.add_argument("--db", nargs="?", metavar="FILE")
+    p.add_argument("--force", action="store_true")
+    expected = "grade demo [-h] --sheet ID [--db [FILE]] [--force] files [files ...]"
+    assert docs._usage(p) == expected
+    assert " ".join(p.format_usage().split()) == "usage: " + docs._usage(p)
+
+
 def test_json_report_doc_names_every_field_the_report_emits():
     # partly_wrong has public and hidden checks, seeds, hints and a figure
     emitted = grade_json(EXAMPLES / "sheet2" / "partly_wrong.py", "2")
