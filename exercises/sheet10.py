@@ -97,8 +97,51 @@ def _random_single_step(rng: np.random.Generator) -> list[Case]:
     return _rnn_cases(rng, [(1, 3, 4, 2), (1, 2, 5, 3)], with_y=True)
 
 
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(0.0, 1.0, (n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _long_memory_case(rng: np.random.Generator) -> Case:
+    """T = 8 with an orthogonal W_hh and small states, so tanh′ ≈ 1 and the gradient reaches
+    every step undiminished: a BPTT cut after 5 steps misses a large part of it."""
+    T, d, n, K = 8, 2, 4, 3
+    params = _rnn_params(rng, d, n, K)
+    params |= {
+        "W_hx": rng.normal(0.0, 0.2, (n, d)),
+        "W_hh": _orthogonal(rng, n),
+        "h0": rng.normal(0.0, 0.2, n),
+    }
+    x, y = rng.normal(0.0, 1.0, (T, d)), np.eye(K)[int(rng.integers(K))]
+    label = f"T = {T}, d = {d}, n = {n}, K = {K}, orthogonal W_hh"
+    return Case(label=label, args=(x, y, params))
+
+
+def _large_gradient_case(rng: np.random.Generator) -> Case:
+    """Inputs on a raw scale (entries around 10) with a small W_hx, large output weights, and
+    y the class the network finds least likely: ∂L/∂W_hx has entries of 8 and more, which
+    gradient clipping to ±5 (common in RNN training code) would cut. Where it has not,
+    x is scaled by c and W_hx by 1/c: every state stays, and ∂L/∂W_hx grows by c."""
+    T, d, n, K = 3, 3, 2, 4
+    params = {
+        "W_hx": rng.normal(0.0, 0.1, (n, d)),
+        "W_hh": rng.normal(0.0, 0.5, (n, n)),
+        "b_h": rng.normal(0.0, 0.1, n),
+        "W_ph": rng.normal(0.0, 3.0, (K, n)),
+        "b_p": rng.normal(0.0, 0.8, K),
+        "h0": rng.normal(0.0, 0.3, n),
+    }
+    x = rng.normal(0.0, 4.0, (T, d))
+    y = np.eye(K)[int(np.argmin(ref.rnn_forward(x, params)))]
+    c = max(1.0, 8.0 / np.abs(ref.rnn_grads(x, y, params)["W_hx"]).max())
+    params["W_hx"] = params["W_hx"] / c
+    label = f"T = {T}, d = {d}, n = {n}, K = {K}, gradients beyond ±5"
+    return Case(label=label, args=(x * c, y, params))
+
+
 def _random_bptt(rng: np.random.Generator) -> list[Case]:
-    return _rnn_cases(rng, [(2, 3, 4, 2), (5, 2, 3, 4), (8, 4, 3, 5)], with_y=True)
+    cases = _rnn_cases(rng, [(2, 3, 4, 2), (5, 2, 3, 4), (8, 4, 3, 5)], with_y=True)
+    return [*cases, _long_memory_case(rng), _large_gradient_case(rng)]
 
 
 def _output_layer_grads(x: np.ndarray, y: np.ndarray, params: dict) -> dict:
@@ -156,7 +199,7 @@ ex1 = Exercise(
             points=12,
             hidden=True,
             description="all five gradients through time, T from 2 to 8, random "
-            "parameters, d ≠ n ≠ K",
+            "parameters, d ≠ n ≠ K; a long memory (orthogonal W_hh) and gradients beyond ±5",
             generate=_random_bptt,
         ),
     ],
@@ -346,7 +389,14 @@ GCN_SHEET = Case(
 
 
 def _random_gcn(rng: np.random.Generator) -> list[Case]:
-    setups = [(5, [4, 1], 3, 2), (8, [8], 4, 5), (7, [3, 2, 1, 1], 1, 3), (1, [1], 2, 2)]
+    # two graphs of 8 nodes, one connected and one not: Ã depends on the graph, not on N
+    setups = [
+        (5, [4, 1], 3, 2),
+        (8, [8], 4, 5),
+        (7, [3, 2, 1, 1], 1, 3),
+        (1, [1], 2, 2),
+        (8, [5, 2, 1], 3, 2),
+    ]
     cases = []
     for num_nodes, parts, f_in, f_out in setups:
         A = _adjacency(_graph(rng, num_nodes, parts, 0.4), num_nodes)
@@ -402,6 +452,16 @@ COVER_DISCONNECTED = [
 ]
 
 
+# Graphs where two BFS sweeps (node 0 → a farthest node u → u's eccentricity) fall short of
+# the diameter: a 4-cycle 0–2–5–4 with a leaf on 2, 4 and 5 (diameter 4, the sweeps give 3,
+# the radius is 2), and K4 without the edge 2–3 (diameter 2; from node 0 every node is at
+# distance 1, and u = 1 has eccentricity 1).
+COVER_SWEEP_TRAPS = [
+    ([(0, 2), (0, 4), (1, 2), (2, 5), (3, 4), (4, 5), (5, 6)], 7, "a 4-cycle with three leaves"),
+    ([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)], 4, "K4 without the edge 2–3"),
+]
+
+
 def _random_cover(rng: np.random.Generator) -> list[Case]:
     n_path = int(rng.integers(5, 9))
     graphs = [
@@ -413,7 +473,8 @@ def _random_cover(rng: np.random.Generator) -> list[Case]:
         (_graph(rng, 6, [5, 1], 0.3), 6, "random graph with an isolated node"),
         (_graph(rng, 8, [4, 4], 0.3), 8, "random graph with two components"),
     ]
-    return [Case(label=f"{text}, {n} nodes", args=(edges, n)) for edges, n, text in graphs]
+    graphs += COVER_SWEEP_TRAPS
+    return [Case(label=f"{text}, {n} nodes", args=(list(edges), n)) for edges, n, text in graphs]
 
 
 ex3 = Exercise(
@@ -450,7 +511,8 @@ ex3 = Exercise(
             function="gcn_layer",
             points=7,
             hidden=True,
-            description="one GCN layer on random graphs (isolated nodes: degree 0 + self-loop = 1)",
+            description="one GCN layer on random graphs (isolated nodes: degree 0 + self-loop = 1; "
+            "two different graphs of the same size)",
             generate=_random_gcn,
         ),
         Check(
@@ -500,7 +562,8 @@ ex3 = Exercise(
             function="layers_to_cover",
             points=3,
             hidden=True,
-            description="random paths, trees, connected and disconnected graphs",
+            description="random paths, trees, connected and disconnected graphs; two fixed "
+            "graphs where two BFS sweeps underestimate the diameter",
             generate=_random_cover,
             compare=Exact(),
         ),

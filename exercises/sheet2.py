@@ -178,6 +178,14 @@ LOGCOSH_LARGE = Case(
 )
 
 
+# Where log cosh z − (|z| − log 2) = log1p(e^{−2|z|}) still exceeds the 1e-9 tolerance
+# (|z| < 9.2): an implementation that switches to the asymptote too early fails here.
+LOGCOSH_MEDIUM = Case(
+    label="|y − t| from 5.5 to 11.5",
+    args=_pair([5.5, 0.0, 3.0, -8.0, 9.0, 1.5], [0.0, 6.25, -4.0, 0.5, 0.0, -10.0]),
+)
+
+
 def _random_pairs(rng: np.random.Generator, scale: float = 5.0) -> list[Case]:
     cases = []
     for shape in [(7,), (3, 4), ()]:
@@ -234,7 +242,7 @@ ex2 = Exercise(
             function="logcosh",
             points=3,
             description="stays finite and accurate for |y − t| up to 1e4",
-            cases=[LOGCOSH_LARGE],
+            cases=[LOGCOSH_LARGE, LOGCOSH_MEDIUM],
             compare=AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0, float32=False),
         ),
         Check(

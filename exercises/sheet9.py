@@ -385,7 +385,7 @@ ex2 = Exercise(
             function="tree_equations",
             points=1,
             description="a one-word sentence (no equations), chains, a balanced tree, "
-            "words with punctuation",
+            "words with punctuation, a subtree repeated (each copy is a node of its own)",
             cases=[
                 Case(label=repr(s), args=(s,))
                 for s in (
@@ -394,6 +394,7 @@ ex2 = Exercise(
                     "(((x,y),z),w)",
                     "((p, q), (r, s))",
                     "(don't, stop-now.)",
+                    "((the, cat), (the, cat))",
                 )
             ],
             compare=EQUATIONS,
@@ -472,6 +473,21 @@ def _random_graph(rng: np.random.Generator, n: int, p: float = 0.5) -> np.ndarra
     return (upper | upper.T).astype(np.float64)
 
 
+def _random_directed(rng: np.random.Generator, n: int, p: float = 0.4) -> np.ndarray:
+    """Arcs i → j (A[i, j] = 1) drawn independently, no self-loops, with at least one arc
+    whose reverse is absent, so that A ≠ Aᵀ."""
+    A = (rng.random((n, n)) < p).astype(np.float64)
+    np.fill_diagonal(A, 0.0)
+    i, j = (int(v) for v in rng.choice(n, 2, replace=False))
+    A[i, j], A[j, i] = 1.0, 0.0
+    return A
+
+
+# A directed graph: row i of A marks the nodes that node i reads from (A ≠ Aᵀ).
+DIRECTED = _arr([[0, 1, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0]])
+H_DIRECTED = _arr([[1, 0], [0, 2], [-1, 1], [3, -1]])
+
+
 PATH4 = [(0, 1), (1, 2), (2, 3)]
 TRIANGLE = [(0, 1), (1, 2), (0, 2)]
 H_TRI = _arr([[1, 0, -1], [2, 1, 0], [0, -1, 1]])
@@ -486,6 +502,10 @@ GNN_CASES = [  # N = d first: H W A has the right shapes only there
         label=f"edges {_edges_text(PATH4)}, H = ones (4, 2), W = {_fmt(W_PATH)}",
         args=(_adjacency(4, PATH4), np.ones((4, 2)), W_PATH),
     ),
+    Case(
+        label=f"directed A = {_fmt(DIRECTED)}, H = {_fmt(H_DIRECTED)}, W = {_fmt(W_PATH)}",
+        args=(DIRECTED, H_DIRECTED, W_PATH),
+    ),
 ]
 
 
@@ -494,6 +514,8 @@ def _random_gnn(rng: np.random.Generator) -> list[Case]:
     for n, d in [(1, 1), (5, 5), (6, 3), (4, 2)]:
         A, H, W = _random_graph(rng, n), rng.standard_normal((n, d)), rng.standard_normal((d, d))
         cases.append(Case(label=f"N = {n}, d = {d}", args=(A, H, W)))
+    A, H, W = _random_directed(rng, 6), rng.standard_normal((6, 3)), rng.standard_normal((3, 3))
+    cases.append(Case(label="directed graph, N = 6, d = 3", args=(A, H, W)))
     return cases
 
 
@@ -556,6 +578,8 @@ TREE = Custom(name="tree, structurally", fn=_judge_tree)
 PATH3 = [(0, 1), (1, 2)]
 KITE = [(0, 1), (0, 2), (0, 3), (1, 2)]
 CYCLE5 = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+# ids from 8 on: node 3's neighbours 2, 4, 8 are in index order, unlike a set's {8, 2, 4}
+RING10_CHORD = [(k, (k + 1) % 10) for k in range(10)] + [(3, 8)]
 TREE_CASES = [
     Case(
         label=f"edges {_edges_text(PATH3)}, node {node}, depth {depth}",
@@ -566,16 +590,27 @@ TREE_CASES = [
     Case(label=f"edges {_edges_text(KITE)}, node 0, depth 2", args=(_adjacency(4, KITE), 0, 2)),
     Case(label=f"edges {_edges_text(KITE)}, node 3, depth 3", args=(_adjacency(4, KITE), 3, 3)),
     Case(label=f"edges {_edges_text(CYCLE5)}, node 2, depth 3", args=(_adjacency(5, CYCLE5), 2, 3)),
+    Case(
+        label=f"edges {_edges_text(RING10_CHORD)}, node 3, depth 2",
+        args=(_adjacency(10, RING10_CHORD), 3, 2),
+    ),
+    Case(label=f"directed A = {_fmt(DIRECTED)}, node 0, depth 2", args=(DIRECTED, 0, 2)),
 ]
 
 
 def _random_trees(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for n, depths in [(2, [0, 2]), (5, [1, 2, 3]), (6, [2, 3])]:
-        A = _random_graph(rng, n)
+    graphs = [
+        (_random_graph(rng, n), depths) for n, depths in [(2, [0, 2]), (5, [1, 2, 3]), (6, [2, 3])]
+    ]
+    graphs += [(_random_graph(rng, 12, 0.25), [2]), (_random_directed(rng, 7), [2, 3])]
+    for A, depths in graphs:
+        n = len(A)
+        kind = "N" if (A == A.T).all() else "directed, N"
         for depth in depths:
             node = int(rng.integers(n))
-            cases.append(Case(label=f"N = {n}, node {node}, depth {depth}", args=(A, node, depth)))
+            label = f"{kind} = {n}, node {node}, depth {depth}"
+            cases.append(Case(label=label, args=(A, node, depth)))
     return cases
 
 
@@ -741,7 +776,8 @@ ex3 = Exercise(
             name="example",
             function="gnn_layer",
             points=2,
-            description="H_{t+1} = ρ(A H_t W) on a triangle and a path (H_0 = ones)",
+            description="H_{t+1} = ρ(A H_t W) on a triangle, a path (H_0 = ones) and a "
+            "directed graph (A ≠ Aᵀ)",
             cases=GNN_CASES,
         ),
         Check(
@@ -749,14 +785,15 @@ ex3 = Exercise(
             function="gnn_layer",
             points=2,
             hidden=True,
-            description="random graphs, N = d included",
+            description="random graphs, N = d included, one directed",
             generate=_random_gnn,
         ),
         Check(
             name="small_graphs",
             function="unrolled_tree",
             points=3,
-            description="computation trees on a path, a kite and a 5-cycle, depth 0 to 3",
+            description="computation trees on a path, a kite, a 5-cycle, a 10-node ring with a "
+            "chord and a directed graph, depth 0 to 3",
             cases=TREE_CASES,
             compare=TREE,
         ),
@@ -765,7 +802,7 @@ ex3 = Exercise(
             function="unrolled_tree",
             points=3,
             hidden=True,
-            description="computation trees on random graphs, depth 0 to 3",
+            description="computation trees on random graphs (12 nodes, directed), depth 0 to 3",
             generate=_random_trees,
             compare=TREE,
         ),
