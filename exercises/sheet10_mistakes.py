@@ -35,6 +35,7 @@ def _rnn_grads_variant(
     params: Params,
     *,
     all_steps: bool = True,
+    truncate: int | None = None,
     tanh_prime: bool = True,
     sign: float = 1.0,
 ) -> dict[str, np.ndarray]:
@@ -49,7 +50,8 @@ def _rnn_grads_variant(
         "b_h": np.zeros_like(params["b_h"]),
     }
     dh = params["W_ph"].T @ dp
-    steps = range(len(x), 0, -1) if all_steps else [len(x)]
+    first = 1 if truncate is None else max(len(x) - truncate + 1, 1)
+    steps = range(len(x), first - 1, -1) if all_steps else [len(x)]
     for t in steps:
         da = dh * (1.0 - hs[t] ** 2) if tanh_prime else dh
         grads["W_hh"] += np.outer(da, hs[t - 1])
@@ -61,6 +63,14 @@ def _rnn_grads_variant(
 
 def _rnn_grads_last_step_only(x: np.ndarray, y: np.ndarray, params: Params) -> dict:
     return _rnn_grads_variant(x, y, params, all_steps=False)
+
+
+def _rnn_grads_truncated(x: np.ndarray, y: np.ndarray, params: Params) -> dict:
+    return _rnn_grads_variant(x, y, params, truncate=5)
+
+
+def _rnn_grads_clipped(x: np.ndarray, y: np.ndarray, params: Params) -> dict:
+    return {k: np.clip(g, -5.0, 5.0) for k, g in _rnn_grads_variant(x, y, params).items()}
 
 
 def _rnn_grads_no_tanh_prime(x: np.ndarray, y: np.ndarray, params: Params) -> dict:
@@ -205,6 +215,17 @@ def _cover_radius(edges: list[tuple[int, int]], num_nodes: int) -> int:
     return min(eccentricities)
 
 
+def _cover_double_sweep(edges: list[tuple[int, int]], num_nodes: int) -> int:
+    """BFS from node 0 to the first farthest node u, then u's eccentricity: exact on trees,
+    a lower bound on the diameter elsewhere."""
+    adj = _neighbours(edges, num_nodes)
+    dist = _bfs_distances(adj, 0)
+    if None in dist:
+        raise ValueError("the graph is disconnected")
+    u = dist.index(max(dist))
+    return max(_bfs_distances(adj, u))
+
+
 MISTAKES: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
     "rnn_forward": [
         (
@@ -224,6 +245,16 @@ MISTAKES: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
             "Your ∂L/∂W_hh (and ∂L/∂W_hx, ∂L/∂b_h) only uses the last time step: "
             "backpropagate through every step and sum.",
             _rnn_grads_last_step_only,
+        ),
+        (
+            "truncated_bptt",
+            "Backpropagate through all T steps: yours stops after the last 5 (truncated BPTT).",
+            _rnn_grads_truncated,
+        ),
+        (
+            "clipped",
+            "Don't clip: return the exact gradient, entries beyond ±5 included; clip in training.",
+            _rnn_grads_clipped,
         ),
         (
             "no_tanh_derivative",
@@ -337,6 +368,12 @@ MISTAKES: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
             "That is the radius (the best-placed node); every node must hear from every node: "
             "take the diameter.",
             _cover_radius,
+        ),
+        (
+            "double_sweep",
+            "Two BFS sweeps find a tree's diameter but can fall short on other graphs: "
+            "BFS from every node.",
+            _cover_double_sweep,
         ),
     ],
 }

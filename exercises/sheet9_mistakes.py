@@ -120,6 +120,24 @@ def equations_need_spaces(bracketed: str) -> list[tuple[str, str, str]]:
     return [(f"a{k + 1}", name.get(a, a), name.get(c, c)) for k, (a, c) in enumerate(nodes)]
 
 
+def equations_memoised(bracketed: str) -> list[tuple[str, str, str]]:
+    """An identical subtree named once: ((the, cat), (the, cat)) gives two equations."""
+    names: dict[ref.Tree, str] = {}
+    equations: list[tuple[str, str, str]] = []
+
+    def visit(t: ref.Tree) -> str:
+        if isinstance(t, str):
+            return t
+        if t not in names:
+            left, right = visit(t[0]), visit(t[1])
+            names[t] = f"a{len(equations) + 1}"
+            equations.append((names[t], left, right))
+        return names[t]
+
+    visit(ref.parse_tree(bracketed))
+    return equations
+
+
 def forward_children_swapped(
     bracketed: str, emb: dict, W: np.ndarray, b: np.ndarray, u: np.ndarray
 ) -> float:
@@ -195,6 +213,10 @@ def gnn_order_HWA(A: np.ndarray, H: np.ndarray, W: np.ndarray) -> np.ndarray:
     return np.maximum(H @ W @ A, 0.0)
 
 
+def gnn_A_transposed(A: np.ndarray, H: np.ndarray, W: np.ndarray) -> np.ndarray:
+    return np.maximum(A.T @ H @ W, 0.0)
+
+
 def gnn_W_transposed(A: np.ndarray, H: np.ndarray, W: np.ndarray) -> np.ndarray:
     return np.maximum(A @ H @ W.T, 0.0)
 
@@ -208,6 +230,18 @@ def tree_unsorted(A: np.ndarray, node: int, depth: int) -> tuple:
         return (int(node), ())
     neighbours = np.flatnonzero(A[node])[::-1]
     return (int(node), tuple(tree_unsorted(A, int(j), depth - 1) for j in neighbours))
+
+
+def tree_from_columns(A: np.ndarray, node: int, depth: int) -> tuple:
+    return ref.unrolled_tree(np.asarray(A).T, node, depth)
+
+
+def tree_set_order(A: np.ndarray, node: int, depth: int) -> tuple:
+    """Neighbours in a set's iteration order, which is not the index order from id 8 on."""
+    if depth == 0:
+        return (int(node), ())
+    neighbours = {int(j) for j in np.flatnonzero(A[node])}
+    return (int(node), tuple(tree_set_order(A, j, depth - 1) for j in neighbours))
 
 
 def tree_one_level_short(A: np.ndarray, node: int, depth: int) -> tuple:
@@ -328,6 +362,12 @@ MISTAKES: dict[str, list[tuple[str, str, Callable]]] = {
             "Spaces are optional: '((the,cat),mat)' must parse like '((the, cat), mat)'.",
             equations_need_spaces,
         ),
+        (
+            "memoised_subtrees",
+            "Each occurrence of a subtree is a node of its own: ((the, cat), (the, cat)) has "
+            "a1 = φ(the, cat), a2 = φ(the, cat) and a3 = φ(a1, a2).",
+            equations_memoised,
+        ),
     ],
     "recursive_forward": [
         (
@@ -370,6 +410,12 @@ MISTAKES: dict[str, list[tuple[str, str, Callable]]] = {
             "Use W as given, H W (not H Wᵀ): feature j of a node is Σ_i h_i W[i, j].",
             gnn_W_transposed,
         ),
+        (
+            "A_transposed",
+            "A[i, j] ≠ 0 means node i receives from node j: H_{t+1} = ρ(A H W), not ρ(Aᵀ H W) "
+            "(the two differ when A is not symmetric).",
+            gnn_A_transposed,
+        ),
     ],
     "unrolled_tree": [
         (
@@ -381,6 +427,18 @@ MISTAKES: dict[str, list[tuple[str, str, Callable]]] = {
             "unsorted_neighbours",
             "List the neighbours in increasing index order.",
             tree_unsorted,
+        ),
+        (
+            "set_order",
+            "A set does not keep the neighbours in index order (from id 8 on they come out "
+            "shuffled): list them in increasing index order, e.g. with sorted(...).",
+            tree_set_order,
+        ),
+        (
+            "columns",
+            "Node i's neighbours are the j with A[i, j] ≠ 0 (row i), not A[j, i] (column i): "
+            "the two differ when A is not symmetric.",
+            tree_from_columns,
         ),
         (
             "one_level_short",

@@ -342,6 +342,12 @@ def _mistake_inputs() -> dict[str, list[tuple]]:
         (rng.normal(size=d), rng.normal(size=n), rng.normal(size=n), _lstm_params(rng, d, n))
         for d, n in [(3, 4), (2, 2)]
     ]
+    # T = 8 with W_hh = I and small states: the gradient reaches every step (a BPTT cut after
+    # 5 steps shows); x × 100 with W_hx / 100: same states, ∂L/∂W_hx × 100 (clipping shows)
+    memory = _rnn_params(rng, 2, 3, 2, scale=0.2) | {"W_hh": np.eye(3)}
+    rnn.append((rng.normal(size=(8, 2)), np.eye(2)[1], memory))
+    x, y, p = rnn[2]
+    rnn.append((100.0 * x, y, p | {"W_hx": p["W_hx"] / 100.0}))
     sheet_A = SEED_A_TILDE - np.eye(6)
     gcn = [(sheet_A, rng.normal(size=(6, 3)), rng.normal(size=(3, 2)))]
     two_parts = [(0, 1), (2, 3)]
@@ -353,7 +359,12 @@ def _mistake_inputs() -> dict[str, list[tuple]]:
         "gcn_adjacency": [(SHEET_EDGES, SHEET_NUM_NODES)],
         "gcn_layer": gcn,
         "layers_to_reach": [(SHEET_EDGES, 6, 1, 4), (two_parts, 4, 0, 3)],
-        "layers_to_cover": [(SHEET_EDGES, 6), (two_parts, 4)],
+        # K4 without the edge 2–3: two BFS sweeps from node 0 find 1, the diameter is 2
+        "layers_to_cover": [
+            (SHEET_EDGES, 6),
+            (two_parts, 4),
+            ([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)], 4),
+        ],
     }
 
 

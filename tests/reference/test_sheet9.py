@@ -449,19 +449,29 @@ def mistake_inputs(function: str) -> list[tuple]:
     if function == "conv1d_input_grad":
         return [(rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 5)))]
     if function == "tree_equations":
-        return [(ref.SHEET_SENTENCE,), ("((the,cat),(sat,(on,(the,mat))))",), ("(a, (b, c))",)]
+        return [
+            (ref.SHEET_SENTENCE,),
+            ("((the,cat),(sat,(on,(the,mat))))",),
+            ("(a, (b, c))",),
+            ("((the, cat), (the, cat))",),  # a repeated subtree is two nodes
+        ]
     if function in ("recursive_forward", "recursive_grad"):
         emb, W, b, u = random_params(rng, ["the", "cat", "sat", "on", "mat"], 3)
         return [(ref.SHEET_SENTENCE, emb, W, b, u)]
+    directed = np.triu(np.ones((4, 4)), k=1)  # arcs i → j for i < j only: A ≠ Aᵀ
     if function == "gnn_layer":
         A = random_graph(rng, 5, p=0.6)
         return [
             (A, rng.standard_normal((5, 5)), rng.standard_normal((5, 5))),
             (A, rng.standard_normal((5, 3)), rng.standard_normal((3, 3))),
+            (directed, rng.standard_normal((4, 2)), rng.standard_normal((2, 2))),
         ]
     if function == "unrolled_tree":
         A = random_graph(rng, 5, p=0.6)
-        return [(A, node, depth) for node in range(5) for depth in range(3)]
+        ring = np.roll(np.eye(10), 1, axis=1) + np.roll(np.eye(10), -1, axis=1)
+        ring[3, 8] = ring[8, 3] = 1.0  # node 3's neighbours 2, 4, 8: a set lists 8 first
+        trees = [(A, node, depth) for node in range(5) for depth in range(3)]
+        return [*trees, (directed, 0, 2), (ring, 3, 1)]
     if function == "lattice_as_cnn":
         return [(rng.standard_normal((d, d)),) for d in (1, 2, 3)]
     raise KeyError(function)
