@@ -11,6 +11,7 @@ The numbers typed here come from brute force or hand reasoning, never from the r
 
 from __future__ import annotations
 
+import importlib.util
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import grade_in_process
+from conftest import EXAMPLES, grade_in_process
+from grader import worker
 from grader.runner import truth
 from grader.sheets import load
 from reference import sheet9 as ref9
@@ -253,3 +255,36 @@ def test_set_order_differs_from_index_order_on_the_public_ring() -> None:
         row = [j for j in range(len(A)) if A[node, j] != 0]
         orders.append(list({j for j in row}) != row)
     assert any(orders)
+
+
+# ---- the correct examples pass the new cases on every seed ---------------------------------
+
+TOUCHED = {
+    "2": ["logcosh"],
+    "9": ["tree_equations", "gnn_layer", "unrolled_tree"],
+    "10": ["rnn_grads", "gcn_layer", "layers_to_cover"],
+}
+EXAMPLE_FILES = ("correct.py", "correct_torch.py", "correct_float32.py")
+
+
+def _example(sheet_id: str, name: str) -> Any:
+    path = EXAMPLES / f"sheet{sheet_id}" / name
+    spec = importlib.util.spec_from_file_location(f"example_{sheet_id}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+@pytest.mark.parametrize("sheet_id", TOUCHED)
+def test_correct_examples_pass_the_touched_checks_on_every_seed(sheet_id: str, name: str) -> None:
+    sheet, module = load(sheet_id), _example(sheet_id, name)
+    failed = []
+    for function in TOUCHED[sheet_id]:
+        student = getattr(module, function)
+        impl = lambda *a, _f=student, **k: worker.to_plain_deep(_f(*a, **k))  # noqa: E731
+        for seed in RUN_SEEDS:
+            for cid, verdict in grade_in_process(sheet, function, impl, seed).items():
+                if verdict.status != "passed":
+                    failed.append((seed, cid, verdict.message))
+    assert failed == []
