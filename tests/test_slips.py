@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, grade_in_process
+from conftest import EXAMPLES, grade_in_process, grade_json
 from grader import worker
 from grader.runner import truth
 from grader.sheets import load
@@ -288,3 +288,30 @@ def test_correct_examples_pass_the_touched_checks_on_every_seed(sheet_id: str, n
                 if verdict.status != "passed":
                     failed.append((seed, cid, verdict.message))
     assert failed == []
+
+
+# ---- the cache, through the real worker -----------------------------------------------------
+
+CACHED_GCN = '''
+
+_A_HAT = {}
+
+
+def gcn_layer(A, H, W):
+    """Ã's normalisation computed once per graph size."""
+    n = len(A)
+    if n not in _A_HAT:
+        A_tilde = A + np.eye(n)
+        d = A_tilde.sum(axis=1) ** -0.5
+        _A_HAT[n] = d[:, None] * A_tilde * d[None, :]
+    return np.maximum(_A_HAT[n] @ H @ W, 0)
+'''
+
+
+def test_a_cache_keyed_by_graph_size_fails_in_the_sandbox(submission) -> None:
+    """The worker keeps its process across a check's cases, so the cache lives as it would
+    for a student; only the hidden check, with two 8-node graphs, can see it."""
+    source = (EXAMPLES / "sheet10" / "correct.py").read_text(encoding="utf-8") + CACHED_GCN
+    report = grade_json(submission(source), "10")
+    failed = {c["id"] for c in report["checks"] if c["status"] != "passed"}
+    assert failed == {"10.3.gcn_layer.random"}
