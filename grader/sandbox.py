@@ -80,6 +80,7 @@ class Worker:
     _scratch: str | None = None
     _op: str = ""
     _adopting: bool = False
+    _outgoing: memoryview = field(default_factory=lambda: memoryview(b""))
     started_with: str = ""
 
     def start(self) -> None:
@@ -142,6 +143,8 @@ class Worker:
             )
             Orphans.live.add(self.proc.pid)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        self._outgoing = memoryview(b"")
 
     def _stage_worker_files(self) -> str:
         """Copy only worker.py and wire.py out, so the sandbox sees nothing else of ours."""
@@ -159,38 +162,63 @@ class Worker:
         return self._scratch
 
     def request(self, message: dict, timeout: float) -> Reply:
-        """Send one request and wait up to ``timeout`` seconds for its answer."""
+        """Send one request and wait up to ``timeout`` seconds, writing included, for its answer."""
         return self.send(message) or self.receive(timeout)
 
     def send(self, message: dict) -> Reply | None:
-        """Send without waiting (the worker may still be booting); a Reply only on failure."""
+        """Queue a request and write what the pipe takes now; a Reply only on failure.
+
+        Nothing here blocks: the worker may still be booting, and the submission
+        shares its process, so it can stop reading or shrink the pipe. Whatever
+        does not fit goes out in ``receive``, within that call's deadline.
+        """
         self._op = str(message.get("op", ""))
         if self.proc is None or self.proc.poll() is not None:
             return Reply("crashed", detail=self._exit_detail())
-        try:
-            wire.write_all(self.proc.stdin.fileno(), wire.encode(message))
-        except (BrokenPipeError, OSError):
+        self._outgoing = memoryview(wire.encode(message))
+        if not self._write_some():
             return Reply("crashed", detail=self._exit_detail())
         return None
 
+    def _write_some(self) -> bool:
+        """Write what the request pipe takes without blocking; False when the worker is gone."""
+        try:
+            while self._outgoing:
+                n = os.write(self.proc.stdin.fileno(), self._outgoing)
+                self._outgoing = self._outgoing[n:]
+        except BlockingIOError:
+            pass
+        except OSError:  # a broken pipe: the worker died, which reading its output will tell
+            self._outgoing = memoryview(b"")
+            return False
+        return True
+
     def receive(self, timeout: float) -> Reply:
-        """Wait up to ``timeout`` seconds for the answer to the last request."""
+        """Wait up to ``timeout`` seconds for the answer to the last request.
+
+        On the deadline the worker is killed: it may be stuck, or about to
+        answer this request late as if it were the next one.
+        """
         if self.proc is None:
             return Reply("crashed", detail=self._exit_detail())
         reply = self._read_reply(time.monotonic() + timeout)
-        if reply.status == "ok":
+        if reply.status == "timeout":
+            self.kill()
+        elif reply.status == "ok":
             problem = malformed_answer(self._op, reply.value)
             if problem:
                 return Reply("protocol", detail=problem)
         return reply
 
     def _read_reply(self, deadline: float) -> Reply:
-        fd = self.proc.stdout.fileno()
+        out, into = self.proc.stdout.fileno(), self.proc.stdin.fileno()
         buf = bytearray()
         need = wire.HEADER.size
         header: bytes | None = None
         with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
+            sel.register(out, selectors.EVENT_READ)
+            if self._outgoing:
+                sel.register(into, selectors.EVENT_WRITE)
             while True:
                 if header is None and len(buf) >= wire.HEADER.size:
                     (hlen,) = wire.HEADER.unpack(bytes(buf[: wire.HEADER.size]))
@@ -201,30 +229,33 @@ class Worker:
                         header = bytes(buf[wire.HEADER.size : need])
                         try:
                             _, lengths = wire.parse_header(header)
-                        except wire.WireError as exc:
-                            return Reply("protocol", detail=str(exc))
+                        except Exception as exc:
+                            return Reply("protocol", detail=_unreadable(exc))
                         if sum(lengths) > MAX_PAYLOAD:
                             return Reply("protocol", detail="the answer was too large")
                         need += sum(lengths)
                 if header is not None and len(buf) >= need:
                     start = wire.HEADER.size + len(header)
                     try:
-                        value = wire.decode(header, bytes(buf[start:need]))
-                    except wire.WireError as exc:
-                        return Reply("protocol", detail=str(exc))
+                        value = wire.decode(header, memoryview(buf)[start:need])
+                    except Exception as exc:
+                        return Reply("protocol", detail=_unreadable(exc))
                     return Reply("ok", value=value)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return Reply("timeout")
-                if not sel.select(left):
-                    continue
-                try:
-                    chunk = os.read(fd, 1 << 20)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    return Reply("crashed", detail=self._exit_detail(wait=True))
-                buf += chunk
+                for key, _ in sel.select(left):
+                    if key.fd == into:
+                        if not self._write_some() or not self._outgoing:
+                            sel.unregister(into)
+                        continue
+                    try:
+                        chunk = os.read(out, 1 << 20)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        return Reply("crashed", detail=self._exit_detail(wait=True))
+                    buf += chunk
 
     def _exit_detail(self, wait: bool = False) -> str:
         if self.proc is None:
@@ -273,6 +304,13 @@ class Worker:
             if d:
                 _remove_tree(d)
         self._files = self._scratch = None
+
+
+def _unreadable(exc: Exception) -> str:
+    """Why a reply could not be decoded; only WireError texts are ours to show."""
+    if isinstance(exc, wire.WireError):
+        return str(exc)
+    return f"malformed answer ({type(exc).__name__})"
 
 
 def malformed_answer(op: str, value: Any) -> str | None:

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 
 HEADER = struct.Struct("<Q")
 MAX_DEPTH = 64
+MAX_DIMS = 32
+# What one decoded answer may cost the grader, counted as decoded: every array
+# reference its full size (a buffer referenced twice is two copies), every
+# container, item and string its Python object. Sized well above any sheet's answer.
+MAX_DECODED = 128 << 20
+# Brackets and braces in a header, counted before it is parsed: bounds what
+# json.loads builds for a header of many tiny containers ("[[],[],...]").
+MAX_CONTAINERS = 1 << 20
 # Little-endian numeric dtypes only. numpy is imported lazily, so the grader can
 # launch its worker before paying for that import.
 ALLOWED_DTYPES = frozenset(
@@ -71,6 +79,8 @@ def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
         if isinstance(x, float):
             return float(x)
         if isinstance(x, np.generic):
+            if x.dtype.kind == "f" and x.dtype.itemsize > 8:
+                return float(x)  # longdouble: .item() would give a longdouble back
             return enc(x.item(), depth + 1) if x.dtype.kind in "biuf" else {"$x": type(x).__name__}
         if isinstance(x, np.ndarray):
             return enc_array(x)
@@ -87,6 +97,8 @@ def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
         return {"$x": type(x).__name__}
 
     def enc_array(a: np.ndarray) -> Any:
+        if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+            a = a.astype(np.float64)  # longdouble / float128: the wire carries float64 at most
         if a.dtype.kind not in "biuf":
             try:
                 a = np.asarray(a, dtype=np.float64)
@@ -103,6 +115,8 @@ def encode(obj: Any, fallback: Callable[[Any], Any] | None = None) -> bytes:
 
 def parse_header(header: bytes) -> tuple[Any, list[int]]:
     """A frame header's body and buffer table, or WireError for anything malformed."""
+    if header.count(b"[") + header.count(b"{") > MAX_CONTAINERS:
+        raise WireError("the answer was too large (too many nested values)")
     try:
         meta = json.loads(header.decode("utf-8"))
         lengths = meta["buffers"]
@@ -116,69 +130,108 @@ def parse_header(header: bytes) -> tuple[Any, list[int]]:
     return body, lengths
 
 
-def decode(header: bytes, payload: bytes) -> Any:
-    """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays."""
+def decode(header: bytes, payload: bytes | memoryview, budget: int | None = MAX_DECODED) -> Any:
+    """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays.
+
+    ``budget`` bounds the decoded size (see ``MAX_DECODED``; None for the worker,
+    which trusts its grader). Every way a frame can be wrong, including ones
+    numpy or json would raise for, is a WireError, so the caller has one thing
+    to catch.
+    """
     body, lengths = parse_header(header)
+    payload = memoryview(payload)
     if sum(lengths) != len(payload):
         raise WireError("buffer lengths do not match the payload")
     offsets = [0]
     for n in lengths:
         offsets.append(offsets[-1] + n)
     views = [payload[offsets[i] : offsets[i + 1]] for i in range(len(lengths))]
-    return _dec(body, views, 0)
+    try:
+        return _Decoder(views, budget).dec(body, 0)
+    except WireError:
+        raise
+    except (RecursionError, MemoryError):
+        raise WireError("the answer was too large to decode") from None
+    except Exception as exc:  # numpy or a dict key refusing something we did not foresee
+        raise WireError(f"malformed answer ({type(exc).__name__})") from None
 
 
-def _dec(x: Any, views: list[bytes], depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise WireError("structure nested too deeply")
-    if x is None or type(x) in (bool, int, str):
-        return x
-    if type(x) is float:
-        return x
-    if type(x) is list:
-        return [_dec(v, views, depth + 1) for v in x]
-    if type(x) is not dict or len(x) == 0:
-        raise WireError(f"unexpected value of type {type(x).__name__}")
-    if "$t" in x:
-        return tuple(_dec_list(x["$t"], views, depth))
-    if "$d" in x:
-        out = {}
-        for pair in _dec_list(x["$d"], views, depth):
-            if type(pair) is not list or len(pair) != 2:
-                raise WireError("malformed dict entry")
-            key = pair[0]
-            try:
-                out[key] = pair[1]
-            except TypeError:
-                out[repr(key)] = pair[1]
-        return out
-    if "$a" in x:
-        return _dec_array(x, views)
-    if "$x" in x:
-        return Unconvertible(str(x["$x"])[:200])
-    raise WireError("unknown tag")
+# What each decoded value costs, roughly its CPython size plus the reference to it.
+_COST_SCALAR, _COST_CONTAINER, _COST_ITEM, _COST_ARRAY = 32, 64, 8, 112
 
 
-def _dec_list(items: Any, views: list[bytes], depth: int) -> list:
-    if type(items) is not list:
-        raise WireError("malformed container")
-    return [_dec(v, views, depth + 1) for v in items]
+class _Decoder:
+    def __init__(self, views: list[memoryview], budget: int | None) -> None:
+        self.views = views
+        self.left = budget
 
+    def spend(self, cost: int) -> None:
+        if self.left is None:
+            return
+        self.left -= cost
+        if self.left < 0:
+            raise WireError(
+                f"the answer was too large once decoded (more than {MAX_DECODED >> 20} MiB)"
+            )
 
-def _dec_array(x: dict, views: list[bytes]) -> np.ndarray:
-    import numpy as np
+    def dec(self, x: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("structure nested too deeply")
+        if x is None or type(x) in (bool, int, float):
+            self.spend(_COST_SCALAR)
+            return x
+        if type(x) is str:
+            self.spend(_COST_SCALAR + 24 + len(x))
+            return x
+        if type(x) is list:
+            return self.dec_list(x, depth)
+        if type(x) is not dict or len(x) == 0:
+            raise WireError(f"unexpected value of type {type(x).__name__}")
+        if "$t" in x:
+            return tuple(self.dec_list(x["$t"], depth))
+        if "$d" in x:
+            out = {}
+            for pair in self.dec_list(x["$d"], depth):
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("malformed dict entry")
+                self.spend(_COST_CONTAINER)
+                key = pair[0]
+                try:
+                    out[key] = pair[1]
+                except TypeError:
+                    out[repr(key)[:200]] = pair[1]
+            return out
+        if "$a" in x:
+            return self.dec_array(x)
+        if "$x" in x:
+            self.spend(_COST_CONTAINER)
+            return Unconvertible(str(x["$x"])[:200])
+        raise WireError("unknown tag")
 
-    index, dtype, shape = x.get("$a"), x.get("dtype"), x.get("shape")
-    if type(index) is not int or not 0 <= index < len(views):
-        raise WireError("bad array reference")
-    if dtype not in ALLOWED_DTYPES:
-        raise WireError(f"array dtype {dtype!r} not allowed")
-    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
-        raise WireError("bad array shape")
-    dt = np.dtype(dtype)
-    if math.prod(shape) * dt.itemsize != len(views[index]):
-        raise WireError("array size does not match its shape")
-    return np.frombuffer(views[index], dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    def dec_list(self, items: Any, depth: int) -> list:
+        if type(items) is not list:
+            raise WireError("malformed container")
+        self.spend(_COST_CONTAINER + _COST_ITEM * len(items))
+        return [self.dec(v, depth + 1) for v in items]
+
+    def dec_array(self, x: dict) -> np.ndarray:
+        import numpy as np
+
+        index, dtype, shape = x.get("$a"), x.get("dtype"), x.get("shape")
+        if type(index) is not int or not 0 <= index < len(self.views):
+            raise WireError("bad array reference")
+        if dtype not in ALLOWED_DTYPES:
+            raise WireError(f"array dtype {dtype!r} not allowed")
+        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+            raise WireError("bad array shape")
+        if len(shape) > MAX_DIMS:
+            raise WireError(f"array with {len(shape)} dimensions (at most {MAX_DIMS})")
+        dt = np.dtype(dtype)
+        view = self.views[index]
+        if math.prod(shape) * dt.itemsize != len(view):
+            raise WireError("array size does not match its shape")
+        self.spend(_COST_ARRAY + len(view))  # each reference is its own copy
+        return np.frombuffer(view, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
 
 
 def read_exact(fd: int, n: int) -> bytes:
@@ -198,7 +251,7 @@ def read_frame(fd: int) -> Any:
     (hlen,) = HEADER.unpack(read_exact(fd, HEADER.size))
     header = read_exact(fd, hlen)
     _, lengths = parse_header(header)
-    return decode(header, read_exact(fd, sum(lengths)))
+    return decode(header, read_exact(fd, sum(lengths)), budget=None)
 
 
 def write_all(fd: int, data: bytes) -> None:

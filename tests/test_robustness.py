@@ -158,3 +158,18 @@ def test_a_batch_that_crashes_falls_back_to_one_call_per_case(submission):
     report = grade_json(submission(with_logcosh_grad(body)), "2", "--timeout", "5")
     first = by_function(report)["logcosh_grad"][0]
     assert first["status"] == "error" and "crashed" in first["message"]
+
+
+def test_a_longdouble_answer_is_graded_as_float64(submission):
+    """np.longdouble (float128 on x86) is a float: a correct logcosh in it gets full marks."""
+    body = (
+        "def logcosh(y, t):\n"
+        "    z = np.abs(np.asarray(y, np.longdouble) - np.asarray(t, np.longdouble))\n"
+        "    return z + np.log1p(np.exp(-2 * z)) - np.log(np.longdouble(2))\n"
+    )
+    head, tail = CORRECT.split("def logcosh(y, t):\n")
+    _, rest = tail.split("\n\n\n", 1)
+    report = grade_json(submission(head + body + "\n\n" + rest), "2")
+    checks = by_function(report)["logcosh"]
+    assert all(c["status"] == "passed" for c in checks), checks
+    assert report["score"] == 100.0

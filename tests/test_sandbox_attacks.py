@@ -712,6 +712,88 @@ CASES = [
         status="error",
         fragment="could not read",
     ),
+    Case(
+        "forged_frame_referencing_one_buffer_forty_times",
+        """
+        import fcntl
+        import json
+        import stat
+        import struct
+
+        size = 32 << 20
+        body = [{"$a": 0, "dtype": "<f8", "shape": [size // 8]}] * 40
+        header = json.dumps({"body": body, "buffers": [size]}).encode()
+        frame = memoryview(struct.pack("<Q", len(header)) + header + bytes(size))
+        for fd in range(3, 32):
+            try:
+                if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    continue
+                if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_WRONLY:
+                    continue
+                while frame:
+                    frame = frame[os.write(fd, frame) :]
+            except OSError:
+                pass
+        return np.tanh(y - t)
+        """,
+        status="error",
+        fragment="too large",
+    ),
+    Case(
+        "forged_frame_with_an_array_of_65_dimensions",
+        """
+        import json
+        import struct
+
+        body = {"$a": 0, "dtype": "<f8", "shape": [1] * 65}
+        header = json.dumps({"body": body, "buffers": [8]}).encode()
+        for fd in range(3, 32):
+            try:
+                os.write(fd, struct.pack("<Q", len(header)) + header + bytes(8))
+            except OSError:
+                pass
+        return np.tanh(y - t)
+        """,
+        status="error",
+        fragment="dimensions",
+    ),
+    Case(
+        # A forged answer lets the grader go on while the worker sleeps over a full
+        # request pipe: writing the next request must give up at that call's limit.
+        "forged_answer_then_a_full_request_pipe",
+        """
+        import fcntl
+        import json
+        import stat
+        import struct
+        import time
+
+        error = {"kind": "exception", "type": "E", "builtin": "Exception", "message": "forged"}
+        answer = {"$d": [["ok", False], ["error", {"$d": [list(kv) for kv in error.items()]}]]}
+        header = json.dumps({"body": answer, "buffers": []}).encode()
+        for fd in range(3, 32):
+            try:
+                if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    continue
+                mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+                if mode == os.O_WRONLY:
+                    os.write(fd, struct.pack("<Q", len(header)) + header)
+                elif mode == os.O_RDONLY:
+                    fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ: the smallest pipe
+                    filler = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+                    try:
+                        while True:
+                            os.write(filler, b"x" * 4096)
+                    except BlockingIOError:
+                        pass
+            except OSError:
+                pass
+        time.sleep(100)
+        return np.tanh(y - t)
+        """,
+        status="timeout",
+        args=("--timeout", "3"),
+    ),
     # Bad input: every file is graded, with a message a student can act on.
     Case("empty_file", source=b"", score=0.0, status="error", fragment="empty"),
     Case("not_utf8", source=b"x = '\xff\xfe'\n", score=0.0, status="error", fragment="UTF-8"),

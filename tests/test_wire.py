@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import numpy as np
@@ -105,3 +106,65 @@ def test_deep_nesting_is_refused():
     header = json.dumps({"body": body, "buffers": []}).encode()
     with pytest.raises(wire.WireError):
         wire.decode(header, b"")
+
+
+def _frame_parts(body, buffers: list[bytes]) -> tuple[bytes, bytes]:
+    header = json.dumps({"body": body, "buffers": [len(b) for b in buffers]}).encode()
+    return header, b"".join(buffers)
+
+
+def test_longdouble_arrives_as_float64():
+    """numpy's longdouble (float128) is not on the wire: it travels as float64."""
+    out = roundtrip([np.longdouble(1.5), np.arange(3, dtype=np.longdouble)])
+    assert out[0] == 1.5 and type(out[0]) is float
+    assert out[1].dtype == np.float64
+    np.testing.assert_array_equal(out[1], [0.0, 1.0, 2.0])
+
+
+def test_every_reference_to_a_buffer_counts_as_its_own_copy():
+    """One buffer referenced many times decodes into many copies: the budget sees them all."""
+    ref = {"$a": 0, "dtype": "<f8", "shape": [1 << 17]}  # 1 MiB
+    header, payload = _frame_parts([ref] * 4, [bytes(1 << 20)])
+    assert len(wire.decode(header, payload, budget=8 << 20)) == 4
+    header, payload = _frame_parts([ref] * 40, [bytes(1 << 20)])
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(header, payload, budget=8 << 20)
+
+
+def test_the_default_budget_refuses_what_the_grader_cannot_afford():
+    """A header of a few KiB may reference a 1 MiB buffer a thousand times: 1 GiB decoded."""
+    ref = {"$a": 0, "dtype": "|u1", "shape": [1 << 20]}
+    header, payload = _frame_parts([ref] * 1000, [bytes(1 << 20)])
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(header, payload)
+
+
+def test_items_and_strings_count_towards_the_budget():
+    header, payload = _frame_parts(["x" * 1000] * 1000, [])
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(header, payload, budget=500_000)
+    header, payload = _frame_parts([0] * 100_000, [])
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(header, payload, budget=500_000)
+
+
+def test_a_header_of_countless_tiny_containers_is_refused_before_parsing():
+    header = b'{"buffers": [], "body": [' + b"[]," * (wire.MAX_CONTAINERS + 1) + b"[]]}"
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.parse_header(header)
+
+
+@pytest.mark.parametrize(
+    "body, buffers",
+    [
+        ({"$a": 0, "dtype": "<f8", "shape": [1] * 65}, [bytes(8)]),  # numpy allows 32 or 64
+        ({"$a": 0, "dtype": "<f8", "shape": [1] * 33}, [bytes(8)]),
+        ({"$a": 0, "dtype": "<f8", "shape": [0, 1 << 62, 1 << 62]}, [b""]),  # "array too big"
+        ({"$a": 0, "dtype": "<f8", "shape": [10**30, 0]}, [b""]),
+        ({"$d": [[{"$d": [[[1], 2]]}, 1]]}, []),  # a dict as a key
+    ],
+)
+def test_anything_numpy_or_python_would_raise_on_is_a_wire_error(body, buffers):
+    header, payload = _frame_parts(body, buffers)
+    with contextlib.suppress(wire.WireError):  # refused is fine; anything else crashes the grader
+        wire.decode(header, payload)
