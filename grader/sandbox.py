@@ -16,9 +16,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +58,35 @@ class Reply:
     detail: str = ""
 
 
-@cache
+_swept = False
+_sweep_lock = threading.Lock()
+
+
 def _sweep_stale_dirs() -> None:
-    """Remove staged workers and scratch left by graders that were killed (named by pid)."""
-    with contextlib.suppress(OSError):
-        for d in Path(tempfile.gettempdir()).glob("grader-*-*-*"):
-            kind, owner = d.name.split("-")[1:3]
-            if kind in ("worker", "scratch") and owner.isdigit() and not alive(int(owner)):
-                _remove_tree(str(d))
+    """Once per process, under a lock: ``grade batch`` starts workers from several threads."""
+    global _swept
+    with _sweep_lock:
+        if not _swept:
+            _swept = True
+            _sweep(Path(tempfile.gettempdir()))
+
+
+def _sweep(base: Path) -> None:
+    """Remove staged workers and scratch left in ``base`` by graders that were killed.
+
+    Only real directories (not links) owned by us whose name carries a dead
+    pid: anyone may plant a name in a shared /tmp.
+    """
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 4 or parts[0] != "grader" or parts[1] not in ("worker", "scratch"):
+            continue
+        if parts[2].isdigit() and not alive(int(parts[2])):
+            _remove_tree(str(base / name))
 
 
 @dataclass
@@ -357,18 +378,69 @@ def _is_error(error: Any) -> bool:
     )
 
 
+# Directories are opened by path only, never followed through a link: with
+# O_PATH an fd needs no permission on the directory itself, only on the way to it.
+_DIR_FLAGS = os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_PATH", os.O_RDONLY)
+
+
+def _own_directory(st: os.stat_result) -> bool:
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+
+
 def _remove_tree(path: str) -> None:
-    """Remove a scratch tree even where the submission took away permissions."""
+    """Remove a tree the grader made, even where the submission took permissions away.
 
-    def unlock(func: Any, name: str, _: Any) -> None:
+    Only a real directory owned by us is touched, never a link; the removal
+    itself follows no links (``shutil.rmtree`` works on directory fds), and the
+    only permissions given back are on directories inside the tree, never on
+    its parent. What cannot be removed (someone else's file, a removal racing
+    another grader's) is left alone.
+    """
+    try:
+        if not _own_directory(os.lstat(path)):
+            return
+    except OSError:
+        return
+    for _ in range(8):  # each pass unlocks one more level of locked directories
+        failed: list[str] = []
+
+        def note(_func: Any, name: str, _exc: Any, failed: list[str] = failed) -> None:
+            failed.append(name)
+
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=note)
+        else:
+            shutil.rmtree(path, onerror=note)
+        if not failed or not os.path.lexists(path):
+            return
+        for name in failed:
+            _unlock(path, name)
+
+
+def _unlock(root: str, name: str) -> None:
+    """Give us rwx back on ``name`` and its parent, where those are directories inside ``root``."""
+    rel = os.path.relpath(name, root)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        return
+    parts = [] if rel == os.curdir else rel.split(os.sep)
+    for depth in {max(len(parts) - 1, 0), len(parts)}:
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(name), stat.S_IRWXU)
-            os.chmod(name, stat.S_IRWXU)
-            func(name)
+            _chmod_inside(root, parts[:depth])
 
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=unlock)
-    else:
-        shutil.rmtree(path, onerror=unlock)
-    if os.path.exists(path):
-        shutil.rmtree(path, ignore_errors=True)
+
+def _chmod_inside(root: str, parts: list[str]) -> None:
+    """chmod 0700 the directory ``root/parts...``, walking from ``root`` without following links."""
+    fd = os.open(root, _DIR_FLAGS)
+    try:
+        for part in parts:
+            inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        if not _own_directory(os.fstat(fd)):
+            return
+        if hasattr(os, "O_PATH"):  # fchmod refuses O_PATH fds; their /proc link does not
+            os.chmod(f"/proc/self/fd/{fd}", stat.S_IRWXU)
+        else:
+            os.fchmod(fd, stat.S_IRWXU)
+    finally:
+        os.close(fd)

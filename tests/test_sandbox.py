@@ -386,24 +386,137 @@ def test_nothing_survives_a_grader_killed_mid_run(tmp_path):
     assert not leftovers
 
 
-def test_dirs_left_by_a_killed_grader_are_swept():
-    import tempfile
-
+def _dead_pid() -> int:
     probe = subprocess.Popen(["true"])
     probe.wait()
-    base = Path(tempfile.gettempdir())
-    stale = [base / f"grader-{kind}-{probe.pid}-test" for kind in ("worker", "scratch")]
+    return probe.pid
+
+
+def test_dirs_left_by_a_killed_grader_are_swept(tmp_path):
+    base = tmp_path / "tmp"
+    base.mkdir()
+    base.chmod(0o1777)
+    dead = _dead_pid()
+    stale = [base / f"grader-{kind}-{dead}-test" for kind in ("worker", "scratch")]
     mine = base / f"grader-scratch-{os.getpid()}-test"
     for d in [*stale, mine]:
         (d / "sub").mkdir(parents=True, exist_ok=True)
         (d / "sub" / "file").write_text("x")
+    (stale[1] / "sub").chmod(0)  # what a submission may do to its own scratch
     stale[0].chmod(0o555)
-    try:
-        sandbox._sweep_stale_dirs.__wrapped__()
-        assert not any(d.exists() for d in stale)
-        assert mine.exists()
-    finally:
-        shutil.rmtree(mine, ignore_errors=True)
+    sandbox._sweep(base)
+    assert not any(d.exists() for d in stale)
+    assert mine.exists()
+    assert base.stat().st_mode & 0o7777 == 0o1777
+
+
+@pytest.mark.skipif(not LINUX, reason="O_PATH and /proc/self/fd are Linux")
+def test_a_planted_link_named_like_a_stale_dir_is_neither_followed_nor_chmodded(tmp_path):
+    """Anyone can put `grader-worker-<dead pid>-x` in a shared /tmp, pointing anywhere."""
+    base, target = tmp_path / "tmp", tmp_path / "precious"
+    base.mkdir()
+    (target / "inner").mkdir(parents=True)
+    (target / "inner" / "data").write_text("keep")
+    target.chmod(0o755)
+    base.chmod(0o1777)
+    link = base / f"grader-worker-{_dead_pid()}-x"
+    link.symlink_to(target)
+    inner_link = base / f"grader-scratch-{_dead_pid()}-y"
+    inner_link.symlink_to(target / "inner")
+    sandbox._sweep(base)
+    assert target.stat().st_mode & 0o7777 == 0o755
+    assert (target / "inner").stat().st_mode & 0o7777 == 0o755
+    assert (target / "inner" / "data").read_text() == "keep"
+    assert base.stat().st_mode & 0o7777 == 0o1777
+    assert link.is_symlink() and inner_link.is_symlink()
+
+
+def test_links_inside_a_stale_dir_are_removed_not_followed(tmp_path):
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "data").write_text("keep")
+    target.chmod(0o755)
+    stale = tmp_path / f"grader-scratch-{_dead_pid()}-z"
+    (stale / "locked").mkdir(parents=True)
+    (stale / "locked" / "to_target").symlink_to(target)
+    (stale / "locked").chmod(0)
+    sandbox._sweep(tmp_path)
+    assert not stale.exists()
+    assert (target / "data").read_text() == "keep"
+    assert target.stat().st_mode & 0o7777 == 0o755
+
+
+def test_a_removal_that_fails_never_chmods_the_parent(tmp_path, monkeypatch):
+    """The loser of a race sees its removal fail: that must not touch the parent (/tmp)."""
+    base = tmp_path / "tmp"
+    base.mkdir()
+    base.chmod(0o1777)
+    stale = base / f"grader-worker-{_dead_pid()}-w"
+    (stale / "sub").mkdir(parents=True)
+    real_rmtree = shutil.rmtree
+
+    def losing_rmtree(path, onerror=None, onexc=None, **kwargs):
+        report = onexc or onerror
+        report(os.rmdir, path, FileNotFoundError(2, "already gone", path))
+        report(os.lstat, str(Path(path) / "sub"), FileNotFoundError(2, "already gone"))
+        real_rmtree(path, ignore_errors=True)
+
+    monkeypatch.setattr(sandbox.shutil, "rmtree", losing_rmtree)
+    sandbox._sweep(base)
+    assert base.stat().st_mode & 0o7777 == 0o1777
+    assert not stale.exists()
+
+
+def test_two_threads_sweeping_at_once_sweep_once(monkeypatch, tmp_path):
+    import threading
+
+    swept: list[Path] = []
+    gate = threading.Barrier(2)
+    monkeypatch.setattr(sandbox, "_swept", False)
+    monkeypatch.setattr(sandbox.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(sandbox, "_sweep", lambda base: (swept.append(base), time.sleep(0.2)))
+
+    def sweep() -> None:
+        gate.wait()
+        sandbox._sweep_stale_dirs()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert swept == [tmp_path]
+
+
+def test_two_sweeps_racing_over_the_same_stale_dirs_leave_the_parent_alone(tmp_path):
+    """Even two graders (two processes, no shared lock) may sweep the same /tmp at once."""
+    import threading
+
+    base = tmp_path / "tmp"
+    base.mkdir()
+    base.chmod(0o1777)
+    dead = _dead_pid()
+    for i in range(20):
+        d = base / f"grader-scratch-{dead}-{i}"
+        for j in range(20):
+            (d / f"sub{j}").mkdir(parents=True)
+            (d / f"sub{j}" / "file").write_text("x")
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            sandbox._sweep(base)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert os.listdir(base) == []
+    assert base.stat().st_mode & 0o7777 == 0o1777
 
 
 @pytest.mark.skipif(not LINUX or not shutil.which("unshare"), reason="needs unshare")
