@@ -6,7 +6,10 @@ read-only system (``/usr`` and the Python install, with this grader's own
 packages masked), a read-only ``/proc`` of its own, and one writable place: a
 private, size-limited tmpfs scratch directory (plus a small ``/dev/shm`` for
 multiprocessing). Without bubblewrap it falls back to ``unshare`` or a plain
-process, and says so: the isolation in force is part of every report.
+process, and says so: the isolation in force is part of every report. Full
+isolation also needs a per-submission cgroup (see ``limits``); without one the
+memory and process limits bind each process, not the submission, and the
+report says that too.
 
 ``GRADER_ISOLATION=bubblewrap|unshare|process`` forces a method (tests use it
 to exercise the fallbacks); a forced method that does not work here falls back
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.limits import Limits
+from grader.limits import Limits, cgroup_problem
 
 HERE = Path(__file__).resolve().parent
 SCRATCH = "/scratch"
@@ -67,8 +70,14 @@ def isolation() -> Isolation:
         notes.append(f"{ISOLATION_ENV}={asked} was asked for but does not work here")
     elif asked and asked != METHODS[0]:
         notes.append(f"reduced on purpose by {ISOLATION_ENV}={asked}")
+    cgroup = cgroup_problem()
+    if cgroup is not None:
+        notes.append(
+            f"no per-submission cgroup ({cgroup}): memory and process limits apply per "
+            "process, not to the submission as a whole"
+        )
     if method == "bubblewrap":
-        return Isolation(method, True, "; ".join(notes))
+        return Isolation(method, cgroup is None, "; ".join(notes))
     user = _user_name()
     if method == "unshare":
         what = (
@@ -115,6 +124,7 @@ def reset() -> None:
     """Forget what was found (tests that change the environment call this)."""
     _BROKEN.clear()
     _VERIFIED.clear()
+    cgroup_problem.cache_clear()
     isolation.cache_clear()
 
 

@@ -51,6 +51,40 @@ def cgroups_wanted() -> bool:
     return sys.platform.startswith("linux") and not off
 
 
+_CGROUPS_FAILED: list[str] = []  # set when making a real cgroup failed although the probe passed
+
+
+@cache
+def cgroup_problem() -> str | None:
+    """Why no per-submission cgroup is in force here, or None when one is.
+
+    Without one, memory is limited per process (RLIMIT_AS) and processes per
+    user (RLIMIT_NPROC, which does not bind root): a submission that forks can
+    hold more than the limit in all. The isolation report says so.
+    """
+    if not sys.platform.startswith("linux"):
+        return f"no cgroups on this platform ({sys.platform})"
+    if not cgroups_wanted():
+        return f"turned off by {CGROUPS_ENV}={os.environ.get(CGROUPS_ENV, '').strip()}"
+    if _CGROUPS_FAILED:
+        return _CGROUPS_FAILED[0]
+    controllers = [CGROUP_ROOT / c for c in ("memory", "pids")]
+    if all((d / "cgroup.procs").exists() and os.access(d, os.W_OK) for d in controllers):
+        return None
+    if (CGROUP_ROOT / "cgroup.controllers").exists():
+        return "this host has cgroup v2 only, which the grader does not use yet"
+    if os.geteuid() != 0:
+        return "cgroups need root"
+    return "the cgroup v1 memory and pids controllers are not available"
+
+
+def cgroups_failed(reason: str) -> None:
+    """A cgroup could not be made after all: later reports must not claim one."""
+    if not _CGROUPS_FAILED:
+        _CGROUPS_FAILED.append(reason)
+    cgroup_problem.cache_clear()
+
+
 class Cgroup:
     """A v1 memory + pids cgroup for one sandbox, when the machine lets us make one."""
 

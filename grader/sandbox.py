@@ -39,7 +39,8 @@ from grader.limits import (
     Limits,
     Orphans,
     alive,
-    cgroups_wanted,
+    cgroup_problem,
+    cgroups_failed,
     libc,
     prctl,
     set_rlimits,
@@ -53,7 +54,7 @@ MAX_PAYLOAD = 64 << 20
 class Reply:
     """What came back from one request: a decoded answer, or why there is none."""
 
-    status: str  # "ok" | "timeout" | "crashed" | "protocol"
+    status: str  # "ok" | "timeout" | "crashed" | "protocol" | "stopped" (budget used up)
     value: Any = None
     detail: str = ""
 
@@ -133,8 +134,11 @@ class Worker:
             cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *worker]
         else:
             cmd = worker
-        self.cgroup = Cgroup(self.limits) if cgroups_wanted() else None
+        self.cgroup = Cgroup(self.limits) if cgroup_problem() is None else None
         contained = self.cgroup is not None and self.cgroup.ok
+        if self.cgroup is not None and not contained:
+            cgroups_failed("making a cgroup for the submission failed")
+            isolation.cache_clear()
         if not iso.full:
             # Same uid as the submission: keep it out of our memory and /proc/<pid>/environ.
             prctl(PR_SET_DUMPABLE, 0)

@@ -176,6 +176,59 @@ def test_reduced_isolation_is_announced_in_json_and_on_stderr(method):
     assert report["isolation"]["note"] in proc.stderr
 
 
+# Without a per-submission cgroup the limits bind each process: that is reduced isolation.
+
+
+@needs_bwrap
+def test_bubblewrap_without_cgroups_is_announced_as_reduced():
+    env = {**os.environ, "GRADER_CGROUPS": "off"}
+    env.pop("GRADER_ISOLATION", None)
+    example = EXAMPLES / "sheet2" / "correct.py"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", str(example), "--sheet", "2", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["score"] == 100.0
+    assert report["isolation"]["method"] == "bubblewrap"
+    assert report["isolation"]["full"] is False
+    assert "no per-submission cgroup" in report["isolation"]["note"]
+    assert "GRADER_CGROUPS=off" in report["isolation"]["note"]
+    assert "reduced isolation" in proc.stderr
+
+
+def test_a_cgroup_v2_only_host_is_reduced_isolation(monkeypatch, tmp_path, fresh_isolation):
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    monkeypatch.setattr(limits, "CGROUP_ROOT", tmp_path)
+    monkeypatch.delenv("GRADER_CGROUPS", raising=False)
+    iso = fresh_isolation()
+    assert not iso.full
+    assert "no per-submission cgroup" in iso.note and "cgroup v2" in iso.note
+
+
+@pytest.mark.skipif(not LINUX, reason="cgroups are Linux")
+def test_a_cgroup_that_cannot_be_made_is_not_claimed(monkeypatch, fresh_isolation):
+    """The probe may pass and the real cgroup still fail: the report must not claim one."""
+    monkeypatch.delenv("GRADER_CGROUPS", raising=False)
+    monkeypatch.setattr(sandbox, "cgroup_problem", lambda: None)
+    monkeypatch.setattr(limits, "_CGROUPS_FAILED", [])
+    monkeypatch.setattr(limits.Cgroup, "__init__", _failed_cgroup)
+    worker = Worker(method=Isolation("process", False, "test"))
+    worker.start()
+    worker.close()
+    iso = fresh_isolation()
+    assert not iso.full and "making a cgroup for the submission failed" in iso.note
+
+
+def _failed_cgroup(self, _limits):
+    self.dirs, self.ok, self._procs_files = [], False, []
+
+
 # Cleanup: nothing of a submission outlives its worker.
 
 
