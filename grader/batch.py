@@ -40,6 +40,7 @@ from grader.gradebook import (
 from grader.isolation import verified_isolation
 from grader.report import to_json
 from grader.runner import LOAD_TIMEOUT, Options, grade_file
+from grader.session import SUBMISSION_TIMEOUT
 from grader.spec import Sheet
 from grader.text import NAME_LIMIT, safe
 
@@ -183,6 +184,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"time limit for loading a submission (default {LOAD_TIMEOUT:g})",
     )
     p.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=SUBMISSION_TIMEOUT,
+        metavar="SECONDS",
+        help="wall-time limit for each submission in all, reloads included "
+        f"(default {SUBMISSION_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--regrade", action="store_true", help="grade everything again, ignoring stored grades"
     )
     return p
@@ -209,7 +218,11 @@ def main(argv: list[str]) -> int:
         parser.error(str(sheets.UnknownSheet(args.sheet)))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
+    if (
+        (args.timeout is not None and args.timeout <= 0)
+        or args.load_timeout <= 0
+        or args.submission_timeout <= 0
+    ):
         parser.error("time limits must be positive")
     for name, path in (("--csv", args.csv), ("--db", args.db)):
         if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
@@ -253,7 +266,12 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
     iso = verified_isolation()  # tried once here rather than racing in the threads
     if todo and not iso.full:
         print(f"grade: warning: reduced isolation: {iso.note}", file=sys.stderr)
-    options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
+    options = Options(
+        run_seed=args.seed,
+        call_timeout=args.timeout,
+        load_timeout=args.load_timeout,
+        submission_timeout=args.submission_timeout,
+    )
     failures = _grade_all(todo, sheet, options, args.jobs, book, rows)
     seconds = time.monotonic() - started
     print(

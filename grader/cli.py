@@ -44,9 +44,15 @@ what the report means:
 Public checks show the inputs and the expected values; hidden checks (random
 inputs, seeds in the JSON report) only say what went wrong.
 The submission runs isolated (no network, no access to your files) with
-{timeout:g} s per call by default and, per submission, {cpu} s of CPU time,
-{memory} GiB of memory, {processes} processes, files up to {file} MiB and a
-{scratch} MiB scratch directory.
+{timeout:g} s per call by default, and in all at most {total:g} s
+(--submission-timeout) and {restarts} restarts of its worker after a crash or
+timeout; checks left when either runs out are marked "not run".
+Each of its processes gets {cpu} s of CPU time, {address} GiB of address space
+and files up to {file} MiB, in a {scratch} MiB scratch directory. Where the
+grader can make a per-submission cgroup (as root, with cgroup v1) the
+submission as a whole is held to {memory} GiB of memory and {processes}
+processes; without one these limits bind each process only (the process count
+per user, and not at all as root), and the report says "reduced isolation".
 """
 
 
@@ -82,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade_parser() -> argparse.ArgumentParser:
     from grader.limits import Limits
-    from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT
+    from grader.session import (
+        DEFAULT_CALL_TIMEOUT,
+        LOAD_TIMEOUT,
+        MAX_RESTARTS,
+        SUBMISSION_TIMEOUT,
+    )
 
     limits = Limits()
 
@@ -91,7 +102,10 @@ def _grade_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=GRADE_EPILOG.format(
             timeout=DEFAULT_CALL_TIMEOUT,
+            total=SUBMISSION_TIMEOUT,
+            restarts=MAX_RESTARTS,
             cpu=limits.cpu_seconds,
+            address=(limits.memory_bytes >> 30) + 1,
             memory=limits.memory_bytes >> 30,
             processes=limits.processes,
             file=limits.file_bytes >> 20,
@@ -132,6 +146,14 @@ def _grade_parser() -> argparse.ArgumentParser:
         default=LOAD_TIMEOUT,
         help=f"time limit for loading the submission (default {LOAD_TIMEOUT:g})",
     )
+    p.add_argument(
+        "--submission-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=SUBMISSION_TIMEOUT,
+        help="wall-time limit for the whole submission, reloads included "
+        f"(default {SUBMISSION_TIMEOUT:g})",
+    )
     return p
 
 
@@ -149,12 +171,21 @@ def _grade(argv: list[str]) -> int:
         parser.error(f"{path} is not a .py module or .ipynb notebook")
     if str(args.sheet).strip() not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
-    if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
+    if (
+        (args.timeout is not None and args.timeout <= 0)
+        or args.load_timeout <= 0
+        or args.submission_timeout <= 0
+    ):
         parser.error("time limits must be positive")
 
     from grader.session import Options, open_session
 
-    options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
+    options = Options(
+        run_seed=args.seed,
+        call_timeout=args.timeout,
+        load_timeout=args.load_timeout,
+        submission_timeout=args.submission_timeout,
+    )
     opened = open_session(path, options)  # the worker boots while we import and build the spec
 
     from grader import report

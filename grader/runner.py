@@ -145,7 +145,8 @@ def grade_session(
         reply = session.wait_loaded()
         if reply.status == "timeout":
             message = (
-                f"loading the submission took longer than {options.load_timeout:g} s "
+                "loading the submission took longer than "
+                f"{min(options.load_timeout, options.submission_timeout):g} s "
                 "(an endless loop or a long computation at top level?)"
             )
             return _all_failed(sheet, name, message, "timeout", started)
@@ -236,6 +237,11 @@ def _run_checks(
         if check.function in timed_out:
             message = f"not run: {check.function} timed out in an earlier check"
             results.append(_result(sheet, exercise, check, "timeout", 0.0, message, seed))
+            continue
+        stop = session.stopped()
+        if stop is not None:
+            message = f"not run: {stop.why}"
+            results.append(_result(sheet, exercise, check, stop.status, 0.0, message, seed))
             continue
         verdict = _run_check(sheet, check, session, options, seed)
         if verdict.status == "timeout":
@@ -387,8 +393,14 @@ def _compare(check: Check, expected: Any, got: Any, public: bool, noise: Any = N
 
 
 def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> Verdict:
+    stop = session.stopped()
+    if reply.status == "stopped" and stop is not None:
+        return Verdict(stop.status, f"not run: {stop.why}")
     if reply.status == "timeout":
-        message = f"{label} did not finish within {timeout:g} s"
+        if reply.detail:  # cut short by the submission's budget, not by the call's limit
+            message = f"{label} was stopped: {reply.detail}"
+        else:
+            message = f"{label} did not finish within {timeout:g} s"
         status = "timeout"
     elif reply.status == "crashed":
         message = f"{label} crashed the process: {reply.detail}"
@@ -397,7 +409,9 @@ def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> 
         message = f"{label} returned an answer the grader could not read: {reply.detail}"
         status = "error"
     if not session.restart():
-        message += "; the submission could not be restarted for the remaining checks"
+        stop = session.stopped()
+        why = stop.why if stop is not None else "the submission could not be restarted"
+        message += f"; {why}, so its remaining checks are not run"
     return Verdict(status, message)
 
 

@@ -8,6 +8,7 @@ nothing heavy: no numpy, no pydantic.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CALL_TIMEOUT = 10.0
 LOAD_TIMEOUT = 60.0
+# Per submission, in all: every crash or timeout restarts the worker and reloads
+# the submission, which may itself take up to LOAD_TIMEOUT.
+SUBMISSION_TIMEOUT = 300.0
+MAX_RESTARTS = 20
 
 
 @dataclass
@@ -30,13 +35,28 @@ class Options:
     run_seed: int = 0
     call_timeout: float | None = None
     load_timeout: float = LOAD_TIMEOUT
+    submission_timeout: float = SUBMISSION_TIMEOUT
+    max_restarts: int = MAX_RESTARTS
     limits: Limits = field(default_factory=Limits)
     # Called as progress(done, total, what) while grading; the CLI shows it on a TTY.
     progress: Callable[[int, int, str], None] | None = None
 
 
+@dataclass(frozen=True)
+class Stop:
+    """Why no more of a submission's checks run: ``status`` for them, ``why`` for people."""
+
+    status: str  # "error" | "timeout"
+    why: str
+
+
 class Session:
-    """A submission loaded in a (restartable) worker."""
+    """A submission loaded in a (restartable) worker, within its budget of time and restarts.
+
+    The budget is the submission's, not the call's: without it a submission whose
+    every function crashes and whose import is slow would be reloaded for every
+    check (27 reloads of a 12 s import took six minutes).
+    """
 
     def __init__(self, path: Path, source: Source, options: Options) -> None:
         self.path = path
@@ -45,7 +65,9 @@ class Session:
         self.worker = Worker(options.limits)
         self.shown_name = path.name
         self._pending: Reply | None = None
-        self.given_up = False
+        self.started = time.monotonic()
+        self.restarts = 0
+        self._stop: Stop | None = None
 
     def start(self) -> None:
         self.worker.start()
@@ -64,6 +86,24 @@ class Session:
         self.begin_load()
         return self.wait_loaded()
 
+    def time_left(self) -> float:
+        return self.started + self.options.submission_timeout - time.monotonic()
+
+    def stopped(self) -> Stop | None:
+        """Why the remaining checks are not run (budget used up, reload failed), or None."""
+        if self._stop is None and self.time_left() <= 0:
+            self._stop = self._out_of_time()
+        return self._stop
+
+    def _out_of_time(self) -> Stop:
+        budget = self.options.submission_timeout
+        return Stop("timeout", f"the submission used up its {budget:g} s time budget")
+
+    def _limit(self, timeout: float) -> tuple[float, bool]:
+        """``timeout`` cut to the time left; True when the cut binds."""
+        left = max(self.time_left(), 0.0)
+        return (left, True) if left < timeout else (timeout, False)
+
     def wait_loaded(self) -> Reply:
         """The answer to the load request sent by ``open_session`` or ``load``.
 
@@ -71,31 +111,40 @@ class Session:
         not work on this machine (bubblewrap is trusted untried): then the worker
         is started once more under the next method.
         """
-        reply = self._pending or self.worker.receive(self.options.load_timeout)
+        reply = self._pending or self.worker.receive(self._limit(self.options.load_timeout)[0])
         self._pending = None
         if reply.status == "crashed" and launch_failed(self.worker.started_with):
             self.worker.kill()
             self.worker.start()
             self.begin_load()
-            reply = self._pending or self.worker.receive(self.options.load_timeout)
+            timeout = self._limit(self.options.load_timeout)[0]
+            reply = self._pending or self.worker.receive(timeout)
             self._pending = None
         return reply
 
     def restart(self) -> bool:
-        """Reload after a crash or timeout; after one failed reload, give up for good.
+        """Reload after a crash or timeout, within the submission's budget.
 
-        A reload that hangs or fails would fail again, each time costing up to the
-        load timeout, and a hung worker must not answer a later call with its load.
+        After one failed reload it gives up for good: a reload that hangs or fails
+        would fail again, each time costing up to the load timeout, and a hung
+        worker must not answer a later call with its load.
         """
         self.worker.kill()
-        if self.given_up:
+        if self.stopped() is not None:
             return False
+        if self.restarts >= self.options.max_restarts:
+            self._stop = Stop("error", f"the submission used up its {self.restarts} restarts")
+            return False
+        self.restarts += 1
         self.worker.start()
         reply = self.load()
         if reply.status == "ok" and reply.value.get("ok"):
             return True
         self.worker.kill()
-        self.given_up = True
+        if self.time_left() <= 0:
+            self._stop = self._out_of_time()
+        else:
+            self._stop = Stop("error", "the submission could not be restarted after a failure")
         return False
 
     def call_many(self, function: str, cases: list[Case], timeout: float) -> list[dict] | None:
@@ -106,10 +155,11 @@ class Session:
         restarted and the caller runs the cases one by one, which finds the case
         that misbehaves and keeps every call's own limit.
         """
-        if self.given_up:
+        if self.stopped() is not None:
             return None
         calls = [[list(c.args), dict(c.kwargs)] for c in cases]
-        reply = self.worker.request({"op": "calls", "function": function, "calls": calls}, timeout)
+        message = {"op": "calls", "function": function, "calls": calls}
+        reply = self.worker.request(message, self._limit(timeout)[0])
         if reply.status == "ok" and reply.value.get("ok"):
             answers = reply.value["answers"]
             if len(answers) == len(cases):
@@ -119,15 +169,21 @@ class Session:
         return None
 
     def call(self, function: str, case: Case, timeout: float) -> Reply:
-        if self.given_up:
-            return Reply("crashed", detail="it could not be restarted after an earlier failure")
+        """One call; a Reply with status "stopped" when the budget allows no more."""
+        stop = self.stopped()
+        if stop is not None:
+            return Reply("stopped", detail=stop.why)
         message = {
             "op": "call",
             "function": function,
             "args": list(case.args),
             "kwargs": dict(case.kwargs),
         }
-        return self.worker.request(message, timeout)
+        limit, cut = self._limit(timeout)
+        reply = self.worker.request(message, limit)
+        if reply.status == "timeout" and cut:
+            return Reply("timeout", detail=self._out_of_time().why)
+        return reply
 
     def close(self) -> None:
         self.worker.close()

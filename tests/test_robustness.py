@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -173,3 +175,41 @@ def test_a_longdouble_answer_is_graded_as_float64(submission):
     checks = by_function(report)["logcosh"]
     assert all(c["status"] == "passed" for c in checks), checks
     assert report["score"] == 100.0
+
+
+def _all_crashing(sheet_id: str, prelude: str = "") -> str:
+    """A submission whose every contract function kills its own process."""
+    from grader.contract import CONTRACT
+
+    functions = "".join(
+        f"def {f.name}(*args, **kwargs):\n    os._exit(1)\n\n\n" for f in CONTRACT[sheet_id]
+    )
+    return f"import os\nimport time\n{prelude}\n\n{functions}"
+
+
+def test_restarts_are_bounded_per_submission(submission):
+    """Every crash restarts the worker; after the budget's restarts the rest is not run."""
+    from grader import sheets
+    from grader.runner import grade_file
+    from grader.session import Options
+
+    path = submission(_all_crashing("2"))
+    outcome = grade_file(path, lambda: sheets.load("2"), Options(max_restarts=3))
+    messages = [c.message for c in outcome.checks]
+    assert any("used up its 3 restarts, so its remaining checks are not run" in m for m in messages)
+    stopped = [c for c in outcome.checks if c.message.startswith("not run: the submission used up")]
+    assert stopped and all(c.status == "error" and c.score == 0 for c in stopped)
+    assert len(stopped) >= len(outcome.checks) - 4  # at most one check per restart ran
+
+
+def test_total_time_is_bounded_per_submission(submission):
+    """A slow import and functions that all crash: each reload costs the import again."""
+    path = submission(_all_crashing("2", prelude="time.sleep(1.5)"))
+    started = time.monotonic()
+    report = grade_json(path, "2", "--submission-timeout", "6")
+    seconds = time.monotonic() - started
+    assert seconds < 14, seconds  # 6 s of budget, plus start-up; unbounded it was a minute
+    last = report["checks"][-1]
+    assert last["status"] == "timeout", last
+    assert last["message"] == "not run: the submission used up its 6 s time budget"
+    assert report["score"] == 0
