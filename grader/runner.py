@@ -8,6 +8,7 @@ timed out once is not run again, so a whole run stays bounded.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -30,6 +31,9 @@ __all__ = ["DEFAULT_CALL_TIMEOUT", "LOAD_TIMEOUT", "Options", "Outcome", "grade_
 
 MAX_MESSAGE = 700
 MAX_NOTES = 50
+MAX_NAME_LENGTH = 100  # of a name the worker lists; longer ones are no near miss of ours
+MAX_NAMES = 100_000  # names accepted from the worker's list of callables
+MAX_CANDIDATES = 5_000  # names compared for a near miss, per missing function
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ def grade_session(
                 f"cell {cell['cell']} failed and was skipped: "
                 f"{format_error(cell, session.shown_name)}"
             )
-        defined = [n for n in reply.value.get("functions", []) if isinstance(n, str)]
+        listed = reply.value.get("functions", [])
+        defined = [n for n in listed[:MAX_NAMES] if type(n) is str and len(n) <= MAX_NAME_LENGTH]
         notes += _sheet_mismatch(sheet, defined)
         results = _run_checks(sheet, session, options, defined)
         return Outcome(
@@ -266,12 +271,21 @@ def _run_checks(
 
 
 def _did_you_mean(function: str, defined: list[str]) -> str | None:
-    """A near-miss name (log_cosh for logcosh) is the commonest way to lose a function."""
+    """A near-miss name (log_cosh for logcosh) is the commonest way to lose a function.
+
+    The list comes from the untrusted worker: only names that could be a near
+    miss (not much longer than ``function``), and at most MAX_CANDIDATES of
+    them, are compared, so a module with a million callables costs no more.
+    """
     import difflib
 
-    close = difflib.get_close_matches(function, defined, n=1, cutoff=0.75)
+    longest = min(MAX_NAME_LENGTH, 2 * len(function) + 8)
+    plausible = (n for n in defined if type(n) is str and len(n) <= longest)
+    candidates = list(itertools.islice(plausible, MAX_CANDIDATES))
+    close = difflib.get_close_matches(function, candidates, n=1, cutoff=0.75)
     if not close:
-        close = [n for n in defined if n.lower().replace("_", "") == function.replace("_", "")]
+        bare = function.replace("_", "")
+        close = [n for n in candidates if n.lower().replace("_", "") == bare]
     return f"your file defines `{close[0]}`: the contract's name is `{function}`" if close else None
 
 

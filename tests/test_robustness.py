@@ -213,3 +213,17 @@ def test_total_time_is_bounded_per_submission(submission):
     assert last["status"] == "timeout", last
     assert last["message"] == "not run: the submission used up its 6 s time budget"
     assert report["score"] == 0
+
+
+def test_near_miss_search_is_bounded_whatever_the_worker_lists():
+    """750,000 callables (or names of a megabyte) cost the grader no more than a few thousand."""
+    from grader.runner import _did_you_mean
+
+    # Anagrams pass difflib's quick filters; distinct objects defeat its cache.
+    anagrams = ["".join(("hsoc", "gol")) for _ in range(750_000)]
+    started = time.process_time()
+    assert _did_you_mean("logcosh", anagrams) is None
+    assert _did_you_mean("logcosh", ["x" * 1_000_000] * 50) is None
+    assert time.process_time() - started < 0.5  # unbounded: 3 s here, 29 s with real names
+    assert "log_cosh" in _did_you_mean("logcosh", ["np", "log_cosh", "tanh"])
+    assert "LogCosh_" in _did_you_mean("logcosh", ["LogCosh_"])
