@@ -22,7 +22,7 @@ from grader.comparison import Unusable, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError
 from grader.rounding import rounding_noise
-from grader.sandbox import Reply
+from grader.sandbox import Reply, neutral_paths
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
 from grader.text import NAME_LIMIT, safe, safe_figure
@@ -189,7 +189,7 @@ def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: flo
         name,
         results,
         isolation(),
-        load_error=message,
+        load_error=neutral_paths(message),
         seconds=time.monotonic() - started,
     )
 
@@ -212,7 +212,7 @@ def _result(
         status=status,
         score=score,
         max_score=check.points,
-        message=message,
+        message=neutral_paths(message),
         description=check.description,
         hidden=check.hidden,
         seed=seed,
@@ -436,7 +436,11 @@ def _raised(error: dict, label: str, shown_name: str | None) -> Verdict:
 
 
 def format_error(error: dict, shown_name: str | None = None) -> str:
-    """One line for an exception the worker reported, naming the student's own file."""
+    """One line for an exception the worker reported, naming the student's own file.
+
+    Host paths it quotes (the Python installation, the staged worker) are shown
+    under neutral names: they mean nothing to a student and map the machine.
+    """
     kind = error.get("kind")
     if kind == "exit":
         text = f"called exit() ({error.get('message', '')})"
@@ -457,7 +461,7 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         text += f" ({place})"
     if error.get("type") == "ModuleNotFoundError":
         text += "; submissions may import numpy, torch, math and the standard library only"
-    return text
+    return neutral_paths(text)
 
 
 def _known_mistake(check: Check, mistakes: list[Mistake], case: Case, got: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -19,6 +20,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +331,47 @@ class Worker:
             if d:
                 _remove_tree(d)
         self._files = self._scratch = None
+
+
+# Prefixes every machine has: naming them tells nothing about this host.
+_SYSTEM_PREFIXES = frozenset({"/", "/usr", "/usr/local"})
+
+
+@cache
+def _host_paths() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Host paths the sandbox shows the submission, longest first, with their neutral names."""
+    names: dict[str, str] = {}
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        for form in (os.path.abspath(prefix), os.path.realpath(prefix)):
+            if form not in _SYSTEM_PREFIXES:
+                names[form] = "<python>"
+    names[WORKER_DIR] = "<worker>"
+    tmp = {re.escape(os.path.abspath(d)) for d in (tempfile.gettempdir(), _real_tmp())}
+    staged = rf"(?:{'|'.join(sorted(tmp))})/grader-(?P<kind>worker|scratch)-\d+-[\w]+"
+    known = "|".join(re.escape(p) for p in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?:{staged}|(?P<known>{known}))(?![\w.-])"), names
+
+
+def _real_tmp() -> str:
+    return os.path.realpath(tempfile.gettempdir())
+
+
+def neutral_paths(text: str) -> str:
+    """``text`` with the host paths a sandboxed exception may quote under neutral names.
+
+    Inside bubblewrap the Python installation keeps its host path and, without
+    bubblewrap, the staged worker and scratch directories carry the grader's
+    pid: ``<python>/...``, ``<worker>/...`` and ``<scratch>/...`` say as much to
+    a student and nothing about the machine.
+    """
+    pattern, names = _host_paths()
+
+    def name(match: re.Match[str]) -> str:
+        if match.group("known"):
+            return names[match.group("known")]
+        return f"<{match.group('kind')}>"
+
+    return pattern.sub(name, text)
 
 
 def _unreadable(exc: Exception) -> str:

@@ -605,3 +605,41 @@ def test_a_bubblewrap_that_cannot_run_here_is_found_out_at_launch(tmp_path):
     assert report["score"] == 100.0
     assert report["isolation"]["method"] == "unshare" and not report["isolation"]["full"]
     assert "reduced isolation" in proc.stderr
+
+
+# Host paths quoted by the submission's exceptions reach the report under neutral names.
+
+LEAKY = """
+import os
+import sys
+
+import numpy as np
+
+
+def logcosh(y, t):
+    where = [np.__file__, os.__file__, __file__, sys.modules["wire"].__file__, os.getcwd()]
+    raise RuntimeError(" | ".join(where))
+"""
+
+
+@pytest.mark.parametrize("method", ["bubblewrap", "process"])
+def test_exceptions_do_not_leak_host_paths_or_the_graders_pid(
+    method, monkeypatch, tmp_path, fresh_isolation
+):
+    from grader import sheets
+    from grader.runner import grade_file
+
+    if method == "bubblewrap" and verified_isolation().method != "bubblewrap":
+        pytest.skip("needs bubblewrap")
+    monkeypatch.setenv("GRADER_ISOLATION", method)
+    fresh_isolation()
+    path = tmp_path / "submission.py"
+    path.write_text(LEAKY)
+    outcome = grade_file(path, lambda: sheets.load("2"))
+    message = next(c.message for c in outcome.checks if c.function == "logcosh")
+    assert "RuntimeError" in message and "<python>/" in message and "<worker>/" in message
+    host = {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix)} - {"/usr", "/usr/local"}
+    for prefix in host:
+        assert prefix not in message, message
+    assert f"-{os.getpid()}-" not in message, message
+    assert "grader-scratch-" not in message and "grader-worker-" not in message, message
