@@ -87,8 +87,13 @@ CHECK_FIELDS = (
     ),
 )
 ISOLATION_FIELDS = (
-    ("method", "string", "`bubblewrap` (full), `unshare` or `process` (reduced)"),
-    ("full", "boolean", "true when the submission ran with full isolation"),
+    ("method", "string", "`bubblewrap`, or `unshare` or `process` (always reduced)"),
+    (
+        "full",
+        "boolean",
+        "true when the submission ran in bubblewrap with a per-submission cgroup; without "
+        "one, memory and process limits bind each process, not the submission",
+    ),
     ("note", "string", "what is reduced and why (empty when full)"),
 )
 STATUSES = (
