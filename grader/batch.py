@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import ci_formats
 from grader.gradebook import (
     AMBIGUOUS,
     GRADED,
@@ -167,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the grades as CSV")
     p.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write JUnit XML: a testsuite per submission, a testcase per check",
+    )
+    p.add_argument("--jsonl", type=Path, metavar="FILE", help="also write one JSON report per line")
+    p.add_argument(
         "--format",
         choices=("rich", "json"),
         default="rich",
@@ -224,7 +232,8 @@ def main(argv: list[str]) -> int:
         or args.submission_timeout <= 0
     ):
         parser.error("time limits must be positive")
-    for name, path in (("--csv", args.csv), ("--db", args.db)):
+    outputs = (("--csv", args.csv), ("--junit", args.junit), ("--jsonl", args.jsonl))
+    for name, path in (*outputs, ("--db", args.db)):
         if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
             parser.error(f"{name} {path}: not a file in an existing folder")
     sheet = sheets.load(args.sheet)
@@ -282,8 +291,27 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
     if args.csv is not None:
         write_csv(args.csv, check_ids(sheet), rows)
         print(f"wrote {args.csv}", file=sys.stderr)
+    if args.junit is not None or args.jsonl is not None:
+        reports = [_row_report(s, rows[s], sheet) for s in sorted(rows)]
+        for path, render in ((args.junit, ci_formats.junit), (args.jsonl, ci_formats.jsonl)):
+            if path is not None:
+                _write_atomic(path, render(reports))
+                print(f"wrote {path}", file=sys.stderr)
     _summary(rows, reused, args.format)
     return EXIT_INTERNAL if failures else EXIT_GRADED
+
+
+def _row_report(submission: str, entry: Entry, sheet: Sheet) -> dict:
+    return ci_formats.report_of_row(
+        submission, entry.status, entry.message, entry.report, sheet.id, entry.max_score, entry.path
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file and rename, as the CSV is: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _fingerprint(sub: Submission) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
+FORMATS = ("rich", "json", "junit", "gradescope", "classroom")
+GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
 DESCRIPTION = """\
 Grade a deep-learning exercise sheet: a student's .py module or .ipynb notebook
@@ -29,6 +31,13 @@ examples:
   grade template --sheet 7 -o sheet7.py    write a skeleton to start from (or .ipynb)
   grade contract --sheet 7                 what each function takes, returns, is checked on
   grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
+  grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
+
+formats (--format): rich (for people), json (the report), junit (JUnit XML:
+  a testcase per check, for GitLab, Jenkins and GitHub test reporters),
+  gradescope (Gradescope's results.json), classroom (the result GitHub
+  Classroom's grading reporter reads; base64-encode it into the step's output
+  `result`, see the README). The scores in each add up to the report's score.
 
 exit status: 0 graded (any score), 2 usage error, 1 grader failure,
              3 graded but below --fail-under.
@@ -69,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             from grader.batch import main as batch_main
 
             return batch_main(argv[1:])
+        if argv and argv[0] == "gradescope":
+            from grader.gradescope import main as gradescope_main
+
+            return gradescope_main(argv[1:])
         return _grade(argv)
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
@@ -117,9 +130,17 @@ def _grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", required=True, help="sheet id: 2, 7, 9 or 10 (see `grade sheets`)")
     p.add_argument(
         "--format",
-        choices=("rich", "json"),
+        choices=FORMATS,
         default="rich",
-        help="rich report for people (default) or one JSON document on stdout",
+        help="rich report for people (default), or one document on stdout: "
+        "json, junit, gradescope, classroom (see formats above)",
+    )
+    p.add_argument(
+        "--hidden-visibility",
+        choices=GRADESCOPE_VISIBILITY,
+        default="after_published",
+        help="--format gradescope: when students see checks on hidden inputs "
+        "(default after_published)",
     )
     p.add_argument(
         "--fail-under",
@@ -198,6 +219,10 @@ def _grade(argv: list[str]) -> int:
         print(f"grade: warning: reduced isolation: {outcome.isolation.note}", file=sys.stderr)
     if args.format == "json":
         report.print_json(outcome, sys.stdout)
+    elif args.format != "rich":
+        from grader.ci_formats import document
+
+        sys.stdout.write(document(args.format, report.to_json(outcome), args.hidden_visibility))
     else:
         from rich.console import Console
 
