@@ -30,7 +30,7 @@ GENERATED = (
 )
 
 # Subcommands of `grade`, in the order docs/cli.md shows them ("" is grading a file).
-CLI_COMMANDS = ("", "sheets", "template", "contract", "batch")
+CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "gradescope")
 
 # The JSON report (report.to_json): every key it can emit, what it holds.
 REPORT_FIELDS = (

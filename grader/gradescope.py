@@ -49,7 +49,7 @@ the zip (upload it as the assignment's autograder; base image Ubuntu 22.04 or la
   run_autograder  grades the .py/.ipynb in /autograder/submission (a folder
                   with several is read as `grade batch` reads a student's
                   folder) into /autograder/results/results.json
-  {SOURCE_DIR}/       the grader's source, references included (only staff see it)
+  {SOURCE_DIR}/      the grader's source, references included (only staff see it)
 
 Checks on hidden random inputs are shown to students with --hidden-visibility
 (default after_published: once grades are published); public checks at once.
