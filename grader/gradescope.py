@@ -53,7 +53,7 @@ the zip (upload it as the assignment's autograder; base image Ubuntu 22.04 or la
 
 Checks on hidden random inputs are shown to students with --hidden-visibility
 (default after_published: once grades are published); public checks at once.
-The options given here (--seed, --timeout, --load-timeout) are fixed in the zip.
+The options given here (--seed and the time limits) are fixed in the zip.
 """
 
 
@@ -65,7 +65,11 @@ def main(argv: list[str]) -> int:
     sheet_id = str(args.sheet).strip()
     if sheet_id not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
-    if (args.timeout is not None and args.timeout <= 0) or args.load_timeout <= 0:
+    if (
+        (args.timeout is not None and args.timeout <= 0)
+        or args.load_timeout <= 0
+        or args.submission_timeout <= 0
+    ):
         parser.error("time limits must be positive")
     if args.run:
         return autograde(args.root, sheet_id, args)
@@ -90,6 +94,7 @@ def main(argv: list[str]) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from grader.runner import LOAD_TIMEOUT
+    from grader.session import SUBMISSION_TIMEOUT
 
     p = argparse.ArgumentParser(
         prog="grade gradescope",
@@ -118,6 +123,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"time limit for loading the submission (default {LOAD_TIMEOUT:g})",
     )
     p.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=SUBMISSION_TIMEOUT,
+        metavar="SECONDS",
+        help="wall time for the whole submission, reloads included "
+        f"(default {SUBMISSION_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--run",
         action="store_true",
         help="grade ROOT/submission into ROOT/results/results.json (what run_autograder does)",
@@ -137,7 +150,8 @@ def _grading_args(args: argparse.Namespace) -> list[str]:
     out = ["--hidden-visibility", args.hidden_visibility, "--seed", str(args.seed)]
     if args.timeout is not None:
         out += ["--timeout", f"{args.timeout:g}"]
-    return [*out, "--load-timeout", f"{args.load_timeout:g}"]
+    out += ["--load-timeout", f"{args.load_timeout:g}"]
+    return [*out, "--submission-timeout", f"{args.submission_timeout:g}"]
 
 
 # --- the zip ---------------------------------------------------------------------
@@ -261,7 +275,12 @@ def autograde(root: Path, sheet_id: str, args: argparse.Namespace) -> int:
         _write(results, gradescope(row, args.hidden_visibility))
         print(f"grade: {why}", file=sys.stderr)
         return EXIT_GRADED
-    options = Options(run_seed=args.seed, call_timeout=args.timeout, load_timeout=args.load_timeout)
+    options = Options(
+        run_seed=args.seed,
+        call_timeout=args.timeout,
+        load_timeout=args.load_timeout,
+        submission_timeout=args.submission_timeout,
+    )
     shown = chosen.relative_to(folder).as_posix()
     try:
         outcome = grade_file(chosen, lambda: sheet, options, display_name=shown)

@@ -436,7 +436,7 @@ def test_the_zip_holds_the_scripts_and_the_grader(autograder_zip: Path, tmp_path
     torch = re.search(r'"(torch[^"]*)"', pyproject).group(1)
     assert f"'{torch}'" in setup and "download.pytorch.org/whl/cpu" in setup
     assert "bubblewrap" in setup and '"$SOURCE/dl-grader"' in setup
-    assert "--sheet 2" in run and "--timeout 20" in run
+    assert "--sheet 2" in run and "--timeout 20" in run and "--submission-timeout 300" in run
     assert "--hidden-visibility after_published" in run
     for script, shell in ((setup, "bash"), (run, "sh")):
         path = tmp_path / "script"
