@@ -81,6 +81,8 @@ class Case:
     # Generous: on a loaded machine a contained bomb must end as an error, not as a
     # timeout. Attacks that are meant to time out set a short limit themselves.
     args: tuple[str, ...] = ("--timeout", "15")
+    # The limit a bomb runs into: "memory" or "processes" per submission need a cgroup.
+    limit: str | None = None
 
 
 @dataclass
@@ -452,6 +454,7 @@ CASES = [
             forked += 1
         return _verdict(forked > ATTACK["limit_processes"], y, t)
         """,
+        limit="processes",
     ),
     Case(
         "thread_bomb",
@@ -468,6 +471,7 @@ CASES = [
             started += 1
         return _verdict(started > ATTACK["limit_processes"], y, t)
         """,
+        limit="processes",
     ),
     Case(
         # The slowest case (~3 s): it touches the whole memory limit before being killed.
@@ -479,6 +483,7 @@ CASES = [
         """,
         status="error",
         fragment=("resource limit", "MemoryError"),
+        limit="memory",
     ),
     Case(
         "one_gigabyte_file_and_a_full_scratch",
@@ -851,6 +856,19 @@ def outcomes(request, tmp_path_factory) -> dict[str, Future]:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _limit_binds(limit: str | None) -> bool:
+    """Whether the per-submission limit a bomb runs into is in force on this host.
+
+    Without a cgroup (the report then says reduced isolation, asserted below)
+    memory is limited per process to 1 GiB above the cgroup's limit, which the
+    memory bomb stays under, and processes per user, which does not bind root.
+    Everything else (exit, report, leftovers, files) is still asserted.
+    """
+    if limit is None or CGROUP_PROBLEM is None:
+        return True
+    return limit == "processes" and os.geteuid() != 0
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_attack_is_contained(case: Case, outcomes: dict[str, Future]) -> None:
     out: Outcome = outcomes[case.name].result()
@@ -858,10 +876,11 @@ def test_attack_is_contained(case: Case, outcomes: dict[str, Future]) -> None:
     report = out.report  # stdout is exactly one JSON document
     grad = by_function(report)["logcosh_grad"][0]
     context = f"{grad['status']}: {grad['message']} / load error: {report['load_error']}"
-    assert report["score"] == case.score, context
-    if case.status:
+    if _limit_binds(case.limit):
+        assert report["score"] == case.score, context
+    if case.status and _limit_binds(case.limit):
         assert grad["status"] == case.status, context
-    if case.fragment:
+    if case.fragment and _limit_binds(case.limit):
         told = report["load_error"] or grad["message"]
         wanted = (case.fragment,) if isinstance(case.fragment, str) else case.fragment
         assert any(w in told for w in wanted), context
