@@ -154,6 +154,11 @@ def grade_session(
                 "(an endless loop or a long computation at top level?)"
             )
             return _all_failed(sheet, name, message, "timeout", started)
+        if reply.status == "protocol":
+            message = (
+                f"loading the submission gave an answer the grader could not read: {reply.detail}"
+            )
+            return _all_failed(sheet, name, message, "error", started)
         if reply.status != "ok":
             message = f"the submission crashed while loading: {reply.detail}"
             return _all_failed(sheet, name, message, "error", started)

@@ -227,3 +227,23 @@ def test_near_miss_search_is_bounded_whatever_the_worker_lists():
     assert time.process_time() - started < 0.5  # unbounded: 3 s here, 29 s with real names
     assert "log_cosh" in _did_you_mean("logcosh", ["np", "log_cosh", "tanh"])
     assert "LogCosh_" in _did_you_mean("logcosh", ["LogCosh_"])
+
+
+FORGED_AT_IMPORT = """
+import json
+import os
+import struct
+
+header = json.dumps({"body": {"$a": 0, "dtype": "<f8", "shape": [1] * 65}, "buffers": [8]})
+for fd in range(3, 32):
+    try:
+        os.write(fd, struct.pack("<Q", len(header)) + header.encode() + bytes(8))
+    except OSError:
+        pass
+"""
+
+
+def test_a_forged_answer_to_the_load_is_a_load_error_not_a_grader_failure(submission):
+    report = grade_json(submission(FORGED_AT_IMPORT), "2")
+    assert "could not read" in report["load_error"] and "dimensions" in report["load_error"]
+    assert all(c["status"] == "error" for c in report["checks"])
