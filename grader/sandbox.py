@@ -202,6 +202,9 @@ class Worker:
         self._op = str(message.get("op", ""))
         if self.proc is None or self.proc.poll() is not None:
             return Reply("crashed", detail=self._exit_detail())
+        if self._outgoing:  # it answered a request it had not even read: a forged answer
+            self.kill()
+            return Reply("protocol", detail="the worker answered before reading the request")
         self._outgoing = memoryview(wire.encode(message))
         if not self._write_some():
             return Reply("crashed", detail=self._exit_detail())

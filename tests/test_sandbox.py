@@ -643,3 +643,56 @@ def test_exceptions_do_not_leak_host_paths_or_the_graders_pid(
         assert prefix not in message, message
     assert f"-{os.getpid()}-" not in message, message
     assert "grader-scratch-" not in message and "grader-worker-" not in message, message
+
+
+# Talking to a worker that lies about the protocol never blocks the grader.
+
+FAKE_WORKER = """
+import os, sys, time
+sys.path.insert(0, {wire_dir!r})
+import wire
+os.write(1, wire.encode({{"ok": True, "value": 1}}))  # answers without reading the request
+time.sleep(30)
+"""
+
+
+def _fake_worker(tmp_path) -> Worker:
+    script = tmp_path / "fake.py"
+    script.write_text(FAKE_WORKER.format(wire_dir=str(Path(wire.__file__).parent)))
+    worker = Worker(method=Isolation("process", False, "test"))
+    worker.proc = subprocess.Popen(
+        [sys.executable, "-I", str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    os.set_blocking(worker.proc.stdout.fileno(), False)
+    os.set_blocking(worker.proc.stdin.fileno(), False)
+    return worker
+
+
+def test_a_request_the_worker_never_reads_costs_its_deadline_only(tmp_path):
+    worker = _fake_worker(tmp_path)
+    try:
+        big = {"op": "call", "function": "f", "args": ["x" * (4 << 20)], "kwargs": {}}
+        started = time.monotonic()
+        first = worker.request(big, 5)  # the forged answer arrives while we still write
+        assert first.status == "ok" and first.value == {"ok": True, "value": 1}
+        second = worker.request(big, 5)
+        assert second.status == "protocol" and "before reading" in second.detail
+        assert time.monotonic() - started < 5
+        assert worker.proc is None  # killed: it is out of step with its requests
+    finally:
+        worker.close()
+
+
+def test_a_worker_that_stops_reading_times_out_instead_of_blocking_the_write(tmp_path):
+    worker = _fake_worker(tmp_path)
+    try:
+        worker.receive(5)  # take the forged answer, so that nothing is pending
+        started = time.monotonic()
+        reply = worker.request({"op": "call", "args": ["x" * (4 << 20)], "kwargs": {}}, 1)
+        assert reply.status == "timeout"
+        assert time.monotonic() - started < 3
+    finally:
+        worker.close()
