@@ -127,9 +127,10 @@ class AllClose(Comparator):
     whole answer (all arrays of a dict of gradients together): a correct float32
     computation loses about 1e-7 of that scale on every entry, which would fail
     a pure rtol/atol test on its near-zero entries. Real mistakes are off by far
-    more than 1e-6 of the scale. An answer that misses is judged once more as a
-    float32 computation: ``noise`` (how far rounding moves the truth on this
-    case) plus ``FLOAT32_SCALE_TOL`` of the scale.
+    more than 1e-6 of the scale. An answer that misses and shows float32 work
+    (``computed_in_float32``) is judged once more as a float32 computation:
+    ``noise`` (how far rounding moves the truth on this case) plus
+    ``FLOAT32_SCALE_TOL`` of the scale.
     """
 
     rtol: float = 1e-6
@@ -210,6 +211,51 @@ class AllClose(Comparator):
         if close.all():
             return None
         return _value_message(want, have, close, public, where)
+
+
+def computed_in_float32(value: Any) -> bool:
+    """Whether an answer shows float32 work, which alone earns the float32 allowance.
+
+    It does when a float32 or float16 array (the worker keeps numpy float32
+    scalars and torch float32 tensors as such) is anywhere in it, or when every
+    finite float in it is exactly a float32 number, as ``.tolist()`` or
+    ``.item()`` of float32 work gives. A float64 computation almost never lands
+    on float32 numbers, so a gradient by forward differences, off by 1e-5 of
+    its scale, is held to the contract's rtol.
+    """
+    leaves = list(_float_leaves(value, 0))
+    if any(a.dtype.itemsize < 8 for a in leaves):
+        return True
+    found = False
+    for a in leaves:
+        finite = a[np.isfinite(a)]
+        if not finite.size:
+            continue
+        found = True
+        with np.errstate(over="ignore"):
+            if not np.array_equal(finite.astype(np.float32), finite):
+                return False
+    return found
+
+
+def _float_leaves(value: Any, depth: int) -> Any:
+    """The answer's floating-point arrays and numbers, as arrays of their own dtype."""
+    if depth > 64:
+        return
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            yield value
+    elif isinstance(value, (float, np.floating)):
+        yield np.asarray(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _float_leaves(v, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        if value and all(type(v) is float for v in value):
+            yield np.array(value)
+        else:
+            for v in value:
+                yield from _float_leaves(v, depth + 1)
 
 
 def close_mask(have: np.ndarray, want: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.comparison import Unusable, short
+from grader.comparison import Unusable, computed_in_float32, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError
 from grader.rounding import rounding_noise
@@ -34,6 +34,7 @@ MAX_NOTES = 50
 MAX_NAME_LENGTH = 100  # of a name the worker lists; longer ones are no near miss of ours
 MAX_NAMES = 100_000  # names accepted from the worker's list of callables
 MAX_CANDIDATES = 5_000  # names compared for a near miss, per missing function
+JUDGED_AS_FLOAT32 = "judged as float32 work"
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,7 @@ def _run_check(
     cases = check.make_cases(seed)
     timeout = check.timeout or options.call_timeout or DEFAULT_CALL_TIMEOUT
     batch = session.call_many(check.function, cases, timeout) if len(cases) > 1 else None
+    notes: list[str] = []
     for index, case in enumerate(cases):
         expected = truth(sheet, check, case)
         if batch is not None:
@@ -343,10 +345,12 @@ def _run_check(
             sheet.mistakes_for(check),
             session.shown_name,
             noise=lambda case=case, expected=expected: rounding_noise(sheet, check, case, expected),
+            notes=notes,
         )
         if verdict is not None:
             return verdict
-    return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right")
+    how = f" ({notes[0]})" if notes else ""
+    return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right{how}")
 
 
 def _label(check: Check, case: Case) -> str:
@@ -361,12 +365,16 @@ def judge_answer(
     mistakes: list[Mistake],
     shown_name: str | None = None,
     noise: Callable[[], Any] | None = None,
+    notes: list[str] | None = None,
 ) -> Verdict | None:
     """Judge the worker's answer to one case: None when right, else the check's verdict.
 
     ``answer`` is the worker's reply: ``{"ok": True, "value": ...}`` or
     ``{"ok": False, "error": {...}}``. Tests call this directly with answers
-    made in-process, so what they prove is what the runner does.
+    made in-process, so what they prove is what the runner does. ``noise``
+    gives the float32 rounding of this case (asked only for an answer that
+    misses); ``notes``, when given, collects how a right answer was judged when
+    it needed more than the plain tolerance, for the check's message.
     """
     public = not check.hidden
     label = _label(check, case)
@@ -390,7 +398,7 @@ def judge_answer(
         )
     problem = _compare(check, expected, got, public)
     if problem and noise is not None and check.compare.uses_noise():
-        problem = _compare(check, expected, got, public, noise())
+        problem = _float32_pass(check, expected, got, public, problem, noise, notes)
     if not problem:
         return None
     figure = getattr(check.compare, "figure", None)
@@ -399,6 +407,38 @@ def judge_answer(
         f"{label}: {problem}",
         hint=_known_mistake(check, mistakes, case, got),
         figure=figure(expected, got) if callable(figure) else None,
+    )
+
+
+def _float32_pass(
+    check: Check,
+    expected: Any,
+    got: Any,
+    public: bool,
+    problem: str,
+    noise: Callable[[], Any],
+    notes: list[str] | None,
+) -> str | None:
+    """Judge a missed answer once more as float32 work, if it is float32 work.
+
+    The contract accepts float32 computations, which lose more than rtol; a
+    float64 answer has no such excuse (forward differences are off by ~1e-5),
+    but when it would pass as float32 work the message says why it does not.
+    """
+    if computed_in_float32(got):
+        second = _compare(check, expected, got, public, noise())
+        if second is None:
+            if notes is not None:
+                notes.append(JUDGED_AS_FLOAT32)
+            return None
+        return f"{second} ({JUDGED_AS_FLOAT32}, allowing for its rounding)"
+    if _compare(check, expected, got, public, noise()) is not None:
+        return problem
+    rtol = getattr(check.compare, "rtol", 1e-6)
+    return (
+        f"{problem}; close, but a float64 answer must be within rtol {rtol:g} "
+        "(an approximation such as finite differences?): only float32 work may "
+        "lose what float32 rounding loses"
     )
 
 

@@ -201,6 +201,8 @@ def to_plain_deep(x: Any) -> Any:
         return tuple(converted) if isinstance(x, tuple) else converted
     if isinstance(x, dict):
         return {k: to_plain_deep(v) for k, v in x.items()}
+    if isinstance(x, np.floating) and x.dtype.itemsize < 8:
+        return np.asarray(x)  # a 0-d array keeps float32 on the wire: float32 work is judged so
     if x is None or isinstance(x, (bool, int, float, str, np.ndarray, np.generic)):
         return x
     if isinstance(x, (Iterator, KeysView, ValuesView)):  # a generator or map of rows
