@@ -399,6 +399,8 @@ def judge_answer(
     problem = _compare(check, expected, got, public)
     if problem and noise is not None and check.compare.uses_noise():
         problem = _float32_pass(check, expected, got, public, problem, noise, notes)
+    if not problem and case.no_warnings:
+        problem = _runtime_warning(answer.get("warnings"))
     if not problem:
         return None
     figure = getattr(check.compare, "figure", None)
@@ -440,6 +442,18 @@ def _float32_pass(
         "(an approximation such as finite differences?): only float32 work may "
         "lose what float32 rounding loses"
     )
+
+
+def _runtime_warning(caught: Any) -> str | None:
+    """What is wrong with a right value that raised a RuntimeWarning on the way, if it did."""
+    for warning in caught or []:
+        if warning.get("category") == "RuntimeWarning":
+            return (
+                f"right value, but it raised RuntimeWarning: {warning.get('message', '')} "
+                "(under numpy's default error state), which the contract forbids here: "
+                "every step must stay finite"
+            )
+    return None
 
 
 def _compare(check: Check, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:

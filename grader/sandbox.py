@@ -407,9 +407,23 @@ def malformed_answer(op: str, value: Any) -> str | None:
         answers = value.get("answers")
         if type(answers) is not list or any(malformed_answer("call", a) for a in answers):
             return bad
-    elif "value" not in value:
+    elif "value" not in value or not _are_warnings(value.get("warnings", [])):
         return bad
     return None
+
+
+def _are_warnings(caught: Any) -> bool:
+    """The optional warnings of a call: a few (category, message) pairs of short strings."""
+    return (
+        type(caught) is list
+        and len(caught) <= wire.MAX_WARNINGS
+        and all(
+            type(w) is dict
+            and w.keys() == {"category", "message"}
+            and all(type(v) is str and len(v) <= wire.MAX_WARNING_TEXT for v in w.values())
+            for w in caught
+        )
+    )
 
 
 def _is_error(error: Any) -> bool:

@@ -45,6 +45,9 @@ ALLOWED_DTYPES = frozenset(
 
 
 PLAIN_SCALARS = (float, int, bool, str, type(None))
+# The warnings a call raised travel with its answer, at most this many, this long each.
+MAX_WARNINGS = 5
+MAX_WARNING_TEXT = 200
 
 
 class WireError(ValueError):

@@ -16,6 +16,7 @@ import signal
 import sys
 import traceback
 import types
+import warnings
 from collections.abc import Iterator, KeysView, ValuesView
 from typing import Any
 
@@ -25,6 +26,7 @@ import numpy as np
 import wire
 
 MAX_MESSAGE = 600
+NUMPY_DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 MAX_ITEMS = 10_000_000
 SUBMISSION = "submission"
 
@@ -151,8 +153,9 @@ def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict
         message = f"{name} is a {type(fn).__name__}, not a function"
         return {"ok": False, "error": {"kind": "missing", "message": message}}
     error = None
+    caught: list[dict] = []
     try:
-        value = fn(*args, **kwargs)
+        value = call_quietly(fn, args, kwargs, caught)
     except BaseException as exc:
         error = exc
     for _ in range(3):  # a hook that raises is unset by raising, so a retry clears the next
@@ -164,9 +167,46 @@ def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict
     if error is not None:
         return {"ok": False, "error": describe(error, None)}
     try:
-        return {"ok": True, "value": to_plain_deep(value)}
+        reply = {"ok": True, "value": to_plain_deep(value)}
     except BaseException as exc:
         return failure("unconvertible", exc)
+    if caught:
+        reply["warnings"] = caught
+    return reply
+
+
+def call_quietly(fn: Any, args: list, kwargs: dict, caught: list[dict]) -> Any:
+    """Call ``fn`` under numpy's default error state, noting the warnings it raises.
+
+    Some checks demand a call free of RuntimeWarnings (sigmoid must not overflow),
+    judged as the contract says, under numpy's default error state, whatever the
+    submission set at import (``np.seterr(all="ignore")``, ``warnings`` filters).
+    Each distinct warning is noted once per call ("default" action), the first
+    few only, so a warning in a loop costs neither time nor memory.
+    """
+
+    def note(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        if len(caught) < wire.MAX_WARNINGS:
+            caught.append(
+                {
+                    "category": _warning_class(category),
+                    "message": _safe_str(message)[: wire.MAX_WARNING_TEXT],
+                }
+            )
+
+    with warnings.catch_warnings(), np.errstate(**NUMPY_DEFAULT_ERRSTATE):
+        warnings.simplefilter("default")
+        warnings.showwarning = note
+        return fn(*args, **kwargs)
+
+
+def _warning_class(category: Any) -> str:
+    """The built-in warning class a warning is (numpy's overflow is a RuntimeWarning)."""
+    try:
+        builtin = next(c for c in category.__mro__ if c.__module__ == "builtins")
+        return builtin.__name__[:80]
+    except BaseException:
+        return "Warning"
 
 
 def to_plain(x: Any) -> Any:
