@@ -19,6 +19,7 @@ from grader.comparison import (
     Labels,
     Unusable,
     close_mask,
+    computed_in_float32,
     shape_str,
     short,
     to_array,
@@ -100,7 +101,7 @@ def _judge_network(expected: dict, got: Any, public: bool) -> str | None:
         params[key] = a
     X, y = expected["X"], expected["y"]
     out = params["b2"] + np.maximum(X @ params["W1"].T + params["b1"], 0.0) @ params["w2"]
-    bad = ~close_mask(out, y)
+    bad = ~close_mask(out, y, float32=computed_in_float32(got))
     if not bad.any():
         return None
     i = int(np.argmax(bad))

@@ -32,6 +32,7 @@ from grader.comparison import (
     Custom,
     Unusable,
     close_mask,
+    computed_in_float32,
     describe_type,
     shape_str,
     short,
@@ -741,7 +742,7 @@ def _judge_lattice(expected: Any, got: Any, public: bool) -> str | None:
         return layers
     for n, (grid, want) in enumerate(zip(grids, outputs, strict=True)):
         have = _run_cnn(layers, grid)
-        close = close_mask(have, want)
+        close = close_mask(have, want, float32=computed_in_float32(got))
         if close.all():
             continue
         rows, cols, _ = grid.shape

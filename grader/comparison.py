@@ -258,12 +258,15 @@ def _float_leaves(value: Any, depth: int) -> Any:
                 yield from _float_leaves(v, depth + 1)
 
 
-def close_mask(have: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Which entries agree, allowing for a float32 computation (for judges that compute
-    their own values, e.g. returned CNN layers run on sample grids)."""
+def close_mask(have: np.ndarray, want: np.ndarray, float32: bool = True) -> np.ndarray:
+    """Which entries agree, by default allowing for a float32 computation (for judges that
+    compute their own values, e.g. returned CNN layers run on sample grids).
+
+    Pass ``float32=computed_in_float32(answer)``: float64 work gets no allowance.
+    """
     default = AllClose()
     scale = _largest(want)
-    slack = default.atol + (default.scale_tol + FLOAT32_SCALE_TOL) * scale
+    slack = default.atol + (default.scale_tol + FLOAT32_SCALE_TOL * float32) * scale
     with np.errstate(invalid="ignore"):
         return (np.abs(have - want) <= slack + default.rtol * np.abs(want)) | (have == want)
 

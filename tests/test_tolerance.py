@@ -20,7 +20,7 @@ from test_mutations import NO_NUMBERS, perturb
 
 from conftest import answer_from, grade_in_process
 from grader import wire, worker
-from grader.comparison import AllClose, computed_in_float32
+from grader.comparison import AllClose, close_mask, computed_in_float32
 from grader.contract import CONTRACT
 from grader.rounding import rounding_noise
 from grader.runner import judge_answer, truth
@@ -285,3 +285,31 @@ def test_a_float64_near_miss_says_float32_rounding_is_for_float32_work():
     assert "float64" in verdict.message and "rtol 1e-06" in verdict.message
     far = _judge("dataset_grad", lambda *a: ref2.dataset_grad(*a) * 1.01)
     assert "float32" not in far.message
+
+
+# Judges that compute their own values (a network checked as a function) follow the same rule.
+
+
+def _network(b2: Any, dtype: type = np.float64) -> dict:
+    params = ref2.network_params()
+    return {**{k: np.asarray(v, dtype=dtype) for k, v in params.items() if k != "b2"}, "b2": b2}
+
+
+def test_a_network_off_by_1e4_fails_in_float64_and_passes_in_float32():
+    sheet = load("2")
+    check = next(c for _, c in sheet.iter_checks() if c.function == "network_params")
+    case = check.make_cases(None)[0]
+    expected = truth(sheet, check, case)
+    off64 = _network(1.0 + 1e-4)
+    off32 = _network(np.float32(1.0 + 1e-4), np.float32)
+    assert check.compare.judge(expected, through_worker(_network(1.0)), True) is None
+    assert "differ" in check.compare.judge(expected, through_worker(off64), True)
+    assert check.compare.judge(expected, through_worker(off32), True) is None
+
+
+def test_close_mask_gives_the_float32_allowance_only_when_asked():
+    want = np.linspace(-2.0, 2.0, 9)
+    have = want + 5e-5
+    assert close_mask(have, want).all()
+    assert not close_mask(have, want, float32=False).any()
+    assert close_mask(want + 1e-7, want, float32=False).all()
