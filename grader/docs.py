@@ -201,11 +201,14 @@ def tolerance_rules() -> list[str]:
         f"{_num(d.rtol)}·|expected| + {_num(d.scale_tol)}·scale, where scale is the largest "
         "|expected| anywhere in the answer (all arrays of a dict together). A NaN or inf "
         "where a finite number is expected is wrong.",
-        "**float32 allowed**: an answer that misses is judged once more as a float32 "
+        "**float32 allowed**: an answer that misses and is float32 work (a float32 array, "
+        "scalar or tensor anywhere in it, or only numbers float32 holds exactly, as "
+        "`.tolist()` of a float32 tensor gives) is judged once more as a float32 "
         "computation, with what float32 rounding of the inputs could move the right answer "
         f"by on that very case, plus {_num(FLOAT32_SCALE_TOL)}·scale for what float32 loses "
-        "inside a computation. Float32 and torch answers pass; a derivation mistake is off "
-        "by far more.",
+        'inside a computation; the message then says "judged as float32 work". Float32 '
+        "and torch answers pass; a derivation mistake is off by far more. A float64 answer "
+        "gets no such allowance: an approximation such as finite differences fails.",
         "**float64 required**: a tighter tolerance without the float32 allowance, where "
         "the sheet demands accuracy (e.g. values that overflow when computed naively).",
         "**exact**: counts, sizes, class labels and integers must be equal.",
