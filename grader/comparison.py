@@ -110,6 +110,10 @@ class Comparator:
     def judge(self, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:
         raise NotImplementedError
 
+    def as_truth(self, answer: Any) -> Any:
+        """A known mistake's answer in the form of a truth (the student kit freezes this form)."""
+        return answer
+
     def matches(self, expected: Any, got: Any) -> bool:
         """Whether ``got`` equals ``expected`` as this comparator sees it (for known mistakes)."""
         try:
@@ -341,10 +345,20 @@ class Exact(AllClose):
 
 @dataclass(frozen=True)
 class Custom(Comparator):
-    """A check-specific judgement (a function checked as a function, a tree, a graph)."""
+    """A check-specific judgement (a function checked as a function, a tree, a graph).
+
+    ``fn`` must accept a known mistake's answer in place of the truth; ``prepare``, when
+    given, turns such an answer into the truth's form (a returned network into its values)
+    and ``fn`` must accept that form too. The student kit then holds what a mistake
+    computes rather than what it returns, which may be most of a right answer.
+    """
 
     name: str
     fn: Callable[[Any, Any, bool], str | None]
+    prepare: Callable[[Any], Any] | None = None
+
+    def as_truth(self, answer: Any) -> Any:
+        return self.prepare(answer) if self.prepare is not None else answer
 
     def judge(self, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:
         return self.fn(expected, got, public)

@@ -16,6 +16,7 @@ import pytest
 from conftest import grade_in_process
 from exercises import sheet9 as spec
 from exercises.sheet9_mistakes import MISTAKES
+from grader.judges import sheet9 as judges
 from grader.spec import Case
 from reference import sheet9 as ref
 
@@ -140,7 +141,7 @@ def test_sheet_cases_expose_the_special_inputs() -> None:
     assert any(c.args[1].shape[0] == c.args[1].shape[1] > 1 for c in cases["9.1.conv1d.example"])
     assert any(c.args[1].shape[0] >= 2 for c in cases["9.1.conv1d_weight_grad.example"])
     # the lattice grids are never square
-    assert all(g.shape[0] != g.shape[1] for g in spec._lattice_grids(2))
+    assert all(g.shape[0] != g.shape[1] for g in judges.lattice_grids(2))
 
 
 # --- every known mistake is caught and recognised ----------------------------------------------
