@@ -30,7 +30,8 @@ import numpy as np
 
 from exercises.common import mistakes
 from exercises.sheet10_mistakes import MISTAKES
-from grader.comparison import AllClose, Exact, shape_str, to_array
+from grader.comparison import Exact
+from grader.judges.sheet10 import HIDDEN_AND_CELL
 from grader.spec import Case, Check, Exercise, Sheet
 from reference import sheet10 as ref
 
@@ -242,30 +243,6 @@ def _random_lstm(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-class _HiddenAndCell(AllClose):
-    """(h_new, c_new) as any pair of length-n vectors, each judged under its own name."""
-
-    def judge(self, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:
-        want_h, want_c = (np.asarray(e, dtype=np.float64) for e in expected)
-        have = to_array(got)
-        if have.shape != (2, *want_h.shape):
-            got_text = "one vector" if have.ndim == 1 else "an array"
-            return (
-                f"should return (h_new, c_new), two vectors of shape {shape_str(want_h.shape)}; "
-                f"got {got_text} of shape {shape_str(have.shape)}"
-            )
-        parts = noise if isinstance(noise, (list, tuple)) and len(noise) == 2 else (None, None)
-        for name, want, value, part in zip(
-            ("h_new", "c_new"), (want_h, want_c), have, parts, strict=True
-        ):
-            problem = super().judge(want, value, public, part)
-            if problem:
-                return f"{name}: {problem}"
-        return None
-
-
-H_C = _HiddenAndCell()
-
 COUNT_CASES = [
     Case(label=f"d = {d}, n = {n}", args=(d, n)) for d, n in [(1, 1), (2, 3), (10, 20), (128, 64)]
 ]
@@ -288,7 +265,7 @@ ex2 = Exercise(
             points=5,
             description="(h_new, c_new) for one step on a small example",
             cases=[_lstm_example()],
-            compare=H_C,
+            compare=HIDDEN_AND_CELL,
         ),
         Check(
             name="random",
@@ -298,7 +275,7 @@ ex2 = Exercise(
             description="(h_new, c_new) for random parameters and states (d < n, d = n, "
             "d > n, n = 1)",
             generate=_random_lstm,
-            compare=H_C,
+            compare=HIDDEN_AND_CELL,
         ),
         Check(
             name="sheet",

@@ -21,6 +21,7 @@ STATUS_STYLE = {
     "failed": ("✘ failed", "red"),
     "error": ("! error", "magenta"),
     "timeout": ("⧗ timeout", "yellow"),
+    "hidden": ("◌ hidden", "dim"),
 }
 
 
@@ -31,6 +32,9 @@ def to_json(outcome: Outcome) -> dict[str, Any]:
         "submission": outcome.submission,
         "score": outcome.score,
         "max_score": outcome.max_score,
+        "public_max_score": outcome.public_max_score,
+        "spec_hash": spec_hash(outcome.sheet),
+        "grader_version": grader_version(outcome.sheet),
         "checks": [_check_json(c) for c in outcome.checks],
         "load_error": outcome.load_error,
         "notes": list(outcome.notes),
@@ -64,6 +68,25 @@ def _check_json(c: CheckResult) -> dict[str, Any]:
     return out
 
 
+def spec_hash(sheet: Any) -> str:
+    from grader.frozen import spec_hash
+
+    return spec_hash(sheet)
+
+
+def grader_version(sheet: Any) -> str:
+    """The version of the grader that built the kit, or of this grader."""
+    stored = getattr(sheet, "grader_version", None)
+    if isinstance(stored, str):
+        return stored
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dl-grader")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def print_json(outcome: Outcome, stream: TextIO) -> None:
     stream.write(json.dumps(to_json(outcome), indent=2, allow_nan=False) + "\n")
 
@@ -77,6 +100,13 @@ def render(outcome: Outcome, console: Console) -> None:
     console.print(
         Text.assemble(
             (f"Sheet {sheet.id}: {sheet.title}", "bold"), "  ", (outcome.submission, "cyan")
+        )
+    )
+    console.print(
+        Text(
+            f"spec {spec_hash(sheet)[:12]} · grader {grader_version(sheet)}"
+            + (" · self-check kit: public checks only" if _listed_only(outcome) else ""),
+            style="dim",
         )
     )
     if not outcome.isolation.full:
@@ -108,12 +138,16 @@ def render(outcome: Outcome, console: Console) -> None:
             name = Text(c.function)
             name.append(f"\n{c.id.rsplit('.', 1)[-1]}" + (" (hidden)" if c.hidden else ""), "dim")
             message = Text(c.message if c.status != "passed" else c.description)
+            points = f"{_pts(c.score)}/{_pts(c.max_score)}"
+            if c.status == "hidden":
+                message = Text(f"{c.description}\ngraded after submission", style="dim")
+                points = f"–/{_pts(c.max_score)}"
             if c.hint:
                 message.append(f"\nhint: {c.hint}", style="bold yellow")
             table.add_row(
                 name,
                 Text(label, style=style),
-                f"{_pts(c.score)}/{_pts(c.max_score)}",
+                points,
                 message,
             )
             if c.figure:
@@ -140,16 +174,33 @@ def _render_total(outcome: Outcome, console: Console) -> None:
     from rich.console import Group
     from rich.text import Text
 
-    total = Text.assemble(
-        ("Total: ", "bold"),
-        (f"{_pts(outcome.score)} / {_pts(outcome.max_score)}", _score_style(outcome)),
-    )
     passed = sum(c.status == "passed" for c in outcome.checks)
-    console.print(Group(total, Text(f"{passed} of {len(outcome.checks)} checks passed", "dim")))
+    later = _listed_only(outcome)
+    if later:
+        rest = outcome.max_score - outcome.public_max_score
+        total = Text.assemble(
+            ("Public checks: ", "bold"),
+            (f"{_pts(outcome.score)} / {_pts(outcome.public_max_score)}", _score_style(outcome)),
+            f"; {_pts(rest)} more points are graded after submission",
+        )
+        count = f"{passed} of {len(outcome.checks) - len(later)} public checks passed"
+    else:
+        total = Text.assemble(
+            ("Total: ", "bold"),
+            (f"{_pts(outcome.score)} / {_pts(outcome.max_score)}", _score_style(outcome)),
+        )
+        count = f"{passed} of {len(outcome.checks)} checks passed"
+    console.print(Group(total, Text(count, "dim")))
+
+
+def _listed_only(outcome: Outcome) -> list[CheckResult]:
+    """Checks a student kit lists without running them (its hidden checks)."""
+    return [c for c in outcome.checks if c.status == "hidden"]
 
 
 def _score_style(outcome: Outcome) -> str:
-    ratio = outcome.score / outcome.max_score if outcome.max_score else 0
+    top = outcome.public_max_score if _listed_only(outcome) else outcome.max_score
+    ratio = outcome.score / top if top else 0
     return "bold green" if ratio >= 0.999 else "bold yellow" if ratio >= 0.5 else "bold red"
 
 

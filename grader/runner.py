@@ -21,7 +21,6 @@ import numpy as np
 from grader.comparison import Unusable, computed_in_float32, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError
-from grader.rounding import rounding_noise
 from grader.sandbox import Reply, neutral_paths
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
@@ -48,7 +47,7 @@ class CheckResult:
     id: str
     exercise: str
     function: str
-    status: str  # passed | failed | error | timeout
+    status: str  # passed | failed | error | timeout | hidden (listed by a student kit)
     score: float
     max_score: float
     message: str
@@ -102,6 +101,13 @@ class Outcome:
     @property
     def max_score(self) -> float:
         return self.sheet.points
+
+    @property
+    def public_max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks if not c.hidden), 6)
+
+
+NO_ANSWER = object()  # a frozen known mistake with no answer to match on a case
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,8 @@ def grade_session(
 def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: float) -> Outcome:
     results = [
         _result(sheet, exercise, check, status, 0.0, "see the load error above", None)
+        if check.graded_here
+        else _not_here(sheet, exercise, check)
         for exercise, check in sheet.iter_checks()
     ]
     return Outcome(
@@ -239,6 +247,9 @@ def _run_checks(
         seed = check.seed(cid, options.run_seed)
         if options.progress is not None:
             options.progress(len(results), total, cid)
+        if not check.graded_here:
+            results.append(_not_here(sheet, exercise, check))
+            continue
         if check.function in missing:
             known = missing[check.function]
             results.append(
@@ -274,6 +285,13 @@ def _run_checks(
             )
         )
     return results
+
+
+HIDDEN_MESSAGE = "graded after submission (its inputs are not in this kit)"
+
+
+def _not_here(sheet: Sheet, exercise: Exercise, check: Check) -> CheckResult:
+    return _result(sheet, exercise, check, "hidden", 0.0, HIDDEN_MESSAGE, None)
 
 
 def _did_you_mean(function: str, defined: list[str]) -> str | None:
@@ -344,7 +362,7 @@ def _run_check(
             answer,
             sheet.mistakes_for(check),
             session.shown_name,
-            noise=lambda case=case, expected=expected: rounding_noise(sheet, check, case, expected),
+            noise=lambda case=case, expected=expected: sheet.noise(check, case, expected),
             notes=notes,
         )
         if verdict is not None:
@@ -541,9 +559,11 @@ def _gives(mistake: Mistake, case: Case, got: Any, check: Check) -> bool:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            wrong = mistake.impl(*case.args, **case.kwargs)
+            wrong = mistake.answer(case)
     except Exception as exc:
         wrong = Raised(_builtin_name(exc))
+    if wrong is NO_ANSWER:
+        return False
     if isinstance(got, Raised) or isinstance(wrong, Raised):
         return isinstance(got, Raised) and isinstance(wrong, Raised) and wrong == got
     try:

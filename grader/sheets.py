@@ -1,12 +1,20 @@
-"""Which sheets exist, and loading one spec by id."""
+"""Which sheets exist, and loading one spec by id.
+
+The full grader loads a sheet's spec from ``exercises``. A student kit has no
+``exercises``: its sheets are frozen data in the ``gradekit`` package (see
+``frozen``), and when that package is installed it is what grading uses.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import TYPE_CHECKING
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from grader.frozen import FrozenSheet
     from grader.spec import Sheet
 
 SHEET_MODULES = {
@@ -15,6 +23,8 @@ SHEET_MODULES = {
     "9": "exercises.sheet9",
     "10": "exercises.sheet10",
 }
+KIT_PACKAGE = "gradekit"
+KIT_MANIFEST = "manifest.json"
 
 
 class UnknownSheet(KeyError):
@@ -22,8 +32,35 @@ class UnknownSheet(KeyError):
         return f"unknown sheet {self.args[0]!r}; known sheets: {', '.join(available())}"
 
 
+class DamagedKit(Exception):
+    """A kit's data is missing, altered or truncated: it must not grade."""
+
+    def __str__(self) -> str:
+        return f"this self-check kit is damaged: {self.args[0]}; reinstall it from its wheel"
+
+
+@cache
+def kit_manifest() -> dict[str, Any] | None:
+    """The installed kit's manifest, or None in the full grader."""
+    spec = importlib.util.find_spec(KIT_PACKAGE)
+    if spec is None:
+        return None
+    from importlib.resources import files
+
+    try:
+        manifest = json.loads((files(KIT_PACKAGE) / "data" / KIT_MANIFEST).read_text("utf-8"))
+        if not isinstance(manifest.get("sheets"), dict):
+            raise ValueError("no sheets")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise DamagedKit(f"its manifest cannot be read ({type(exc).__name__})") from None
+    return manifest
+
+
 def available() -> list[str]:
-    """Sheets whose spec module is present (in numeric order)."""
+    """Sheets this grader can grade (in numeric order): the kit's, or those with a spec."""
+    manifest = kit_manifest()
+    if manifest is not None:
+        return sorted(manifest["sheets"], key=lambda s: (len(s), s))
     found = []
     for sheet_id, module in SHEET_MODULES.items():
         if importlib.util.find_spec(module) is not None:
@@ -31,8 +68,25 @@ def available() -> list[str]:
     return found
 
 
-def load(sheet_id: str) -> Sheet:
+def load(sheet_id: str) -> Sheet | FrozenSheet:
     sheet_id = str(sheet_id).strip()
     if sheet_id not in available():
         raise UnknownSheet(sheet_id)
+    manifest = kit_manifest()
+    if manifest is not None:
+        return _load_frozen(manifest, sheet_id)
     return importlib.import_module(SHEET_MODULES[sheet_id]).SHEET
+
+
+def _load_frozen(manifest: dict[str, Any], sheet_id: str) -> FrozenSheet:
+    from importlib.resources import files
+
+    from grader.frozen import thaw
+
+    entry = manifest["sheets"][sheet_id]
+    try:
+        frame = (files(KIT_PACKAGE) / "data" / entry["file"]).read_bytes()
+        hidden, stamp = entry["hidden_digest"], entry["spec_hash"]
+    except (OSError, KeyError, TypeError) as exc:
+        raise DamagedKit(f"sheet {sheet_id}'s data is missing ({type(exc).__name__})") from None
+    return thaw(frame, hidden, stamp, str(manifest.get("grader_version", "unknown")))

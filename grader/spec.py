@@ -52,6 +52,9 @@ class Mistake(Model):
     message: str
     impl: Callable[..., Any]
 
+    def answer(self, case: Case) -> Any:
+        return self.impl(*case.args, **case.kwargs)
+
 
 Generator = Callable[[np.random.Generator], list[Case]]
 
@@ -77,6 +80,11 @@ class Check(Model):
         if self.cases is not None and not self.cases:
             raise ValueError(f"check {self.name!r}: no cases")
         return self
+
+    @property
+    def graded_here(self) -> bool:
+        """Whether this grader runs the check (a student kit lists its hidden checks only)."""
+        return True
 
     def seed(self, check_id: str, run_seed: int) -> int | None:
         """A stable seed per check, so a run is reproducible and the report can name it."""
@@ -169,3 +177,9 @@ class Sheet(Model):
         """The truth for one case: the check's own ``expect`` or the reference function."""
         fn = check.expect or getattr(self.reference, check.function)
         return fn(*case.args, **case.kwargs)
+
+    def noise(self, check: Check, case: Case, expected: Any) -> Any:
+        """How far float32 rounding may move ``expected`` (see ``rounding``)."""
+        from grader.rounding import rounding_noise
+
+        return rounding_noise(self, check, case, expected)
