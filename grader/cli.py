@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from grader.sheets import DamagedKit
+
 EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
 FORMATS = ("rich", "json", "junit", "gradescope", "classroom")
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
@@ -32,6 +34,7 @@ examples:
   grade contract --sheet 7                 what each function takes, returns, is checked on
   grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
   grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
+  grade kit --sheet 9 -o kit9/             a self-check kit for students (public checks)
 
 formats (--format): rich (for people), json (the report), junit (JUnit XML:
   a testcase per check, for GitLab, Jenkins and GitHub test reporters),
@@ -82,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             from grader.gradescope import main as gradescope_main
 
             return gradescope_main(argv[1:])
+        if argv and argv[0] == "kit":
+            return _kit(argv[1:])
         return _grade(argv)
+    except DamagedKit as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
         return 130
@@ -347,6 +355,18 @@ def _contract(argv: list[str]) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
     return EXIT_GRADED
+
+
+def _kit(argv: list[str]) -> int:
+    try:
+        from grader.kit import main as kit_main
+    except ImportError:  # a student kit ships without its builder
+        print(
+            "grade kit: this is a student kit; building a kit needs the full grader",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return kit_main(argv)
 
 
 def run() -> None:

@@ -202,7 +202,7 @@ def own_packages() -> list[Path]:
     import importlib.util
 
     found = [HERE]
-    for name in ("exercises", "reference"):
+    for name in ("exercises", "reference", "gradekit"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             found += [Path(p) for p in spec.submodule_search_locations]

@@ -324,10 +324,15 @@ def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
     found = len({f.name for f in CONTRACT[best]} & set(defined))
     if best == sheet.id or found == 0:
         return [f"the file defines none of sheet {sheet.id}'s functions"]
-    return [
+    from grader import sheets
+
+    note = (
         f"the file defines none of sheet {sheet.id}'s functions but {found} of sheet {best}'s: "
         f"did you mean --sheet {best}?"
-    ]
+    )
+    if sheets.kit_manifest() is not None and best not in sheets.available():
+        note += f" (this kit checks sheet {', '.join(sheets.available())} only)"
+    return [note]
 
 
 @dataclass
