@@ -1,0 +1,745 @@
+"""The student kit: what it holds, what it never holds, and that it grades like the grader.
+
+A kit is built for every sheet and searched, file by file, for the reference's and the
+known mistakes' code, for the spec packages, and for the numbers of the hidden cases.
+Installed with pip into a fresh virtual environment (which cannot import the full
+grader: proven), it grades every example and some wrong answers with the same status,
+score, message and hint per public check as the full grader. Frozen checks are also
+judged in-process against the spec on many answers per case, which is fast and covers
+the comparators, the float32 allowance and every known mistake's hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+from base64 import urlsafe_b64encode
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, ROOT, answer_from, run_grade
+from grader import frozen, kit
+from grader.contract import CONTRACT
+from grader.runner import Raised, judge_answer, truth
+from grader.sheets import available, load
+
+SHEETS = available()
+
+
+@pytest.fixture(scope="module")
+def kits(tmp_path_factory) -> dict[str, Path]:
+    """One kit per sheet, each built through the CLI: sheet id -> its wheel."""
+    out = {}
+    for sheet_id in SHEETS:
+        folder = tmp_path_factory.mktemp(f"kit{sheet_id}")
+        proc = run_grade("kit", "--sheet", sheet_id, "-o", folder)
+        assert proc.returncode == 0, proc.stderr
+        wheels = sorted(folder.iterdir())
+        assert [p.suffix for p in wheels] == [".md", ".whl"], wheels
+        out[sheet_id] = wheels[1]
+    return out
+
+
+def _contents(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+# What a kit holds and never holds ---------------------------------------------------------------
+
+
+# Lines any code handling the contract's data writes too (a graph is a list of
+# (name, op, parents) by the contract): not a sign of copied code.
+GENERIC_LINES = {"for name, op, parents in graph:"}
+
+
+def _distinctive_lines(obj: Any) -> set[str]:
+    """Lines of a function's body that would only be there if its code were."""
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):
+        return set()
+    lines = set()
+    for line in source.splitlines()[1:]:
+        text = line.strip()
+        if text in GENERIC_LINES:
+            continue
+        if len(text) >= 28 and not text.startswith(("#", '"', "'", "return {", "raise ")):
+            lines.add(text)
+    return lines
+
+
+def _secret_code_lines(sheet_id: str) -> set[str]:
+    """Bodies of every reference function, every known mistake and every hidden generator."""
+    lines: set[str] = set()
+    for module in (f"reference.sheet{sheet_id}", f"exercises.sheet{sheet_id}_mistakes"):
+        mod = importlib.import_module(module)
+        for _, fn in inspect.getmembers(mod, inspect.isfunction):
+            if fn.__module__ == module:
+                lines |= _distinctive_lines(fn)
+    sheet = load(sheet_id)
+    for _, check in sheet.iter_checks():
+        if check.generate is not None:
+            lines |= _distinctive_lines(check.generate)
+    for mistakes in sheet.mistakes.values():
+        for m in mistakes:
+            lines |= _distinctive_lines(m.impl)
+    return lines
+
+
+def _floats(value: Any) -> list[float]:
+    """Every float in a nested value (arrays flattened)."""
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _floats(v)]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in _floats(v)]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return [float(v) for v in value.ravel()]
+    if isinstance(value, (float, np.floating)):
+        return [float(value)]
+    return []
+
+
+def _case_numbers(sheet, hidden: bool) -> set[float]:
+    """The floats of the public or hidden cases' inputs and truths (hidden at seed 0)."""
+    numbers: set[float] = set()
+    for exercise, check in sheet.iter_checks():
+        if check.hidden != hidden:
+            continue
+        for case in check.make_cases(check.seed(sheet.check_id(exercise, check), 0)):
+            expected = truth(sheet, check, case)
+            values = [case.args, case.kwargs]
+            if not isinstance(expected, Raised):
+                values.append(expected)
+            numbers.update(_floats(values))
+    return numbers
+
+
+def _hidden_numbers(sheet_id: str) -> set[float]:
+    """Unmistakable floats of the hidden cases: not round (random draws, not 0.5 or 3.0),
+    and not also public (a judge's fixed sample grids serve public and hidden cases)."""
+    sheet = load(sheet_id)
+    public = _case_numbers(sheet, hidden=False)
+    return {
+        x for x in _case_numbers(sheet, hidden=True) - public if np.isfinite(x) and x != round(x, 5)
+    }
+
+
+def test_a_kit_is_one_wheel_and_a_readme(kits, tmp_path):
+    for sheet_id, wheel in kits.items():
+        readme = (wheel.parent / "README.md").read_text()
+        assert "pip install" in readme and f"--sheet {sheet_id}" in readme
+        assert "from gradekit import check" in readme
+
+
+@pytest.mark.parametrize("sheet_id", SHEETS)
+def test_the_kit_holds_no_reference_mistake_generator_or_spec(kits, sheet_id):
+    files = _contents(kits[sheet_id])
+    tops = {name.split("/")[0] for name in files}
+    assert tops <= {"grader", "gradekit", next(t for t in tops if t.endswith(".dist-info"))}
+    assert not [n for n in files if n.endswith((".pyc", ".pyo", ".pkl", ".pickle", ".so"))]
+    for name, data in files.items():
+        if name.endswith(".py"):
+            assert not kit.imports_secrets(data.decode()), f"{name} imports the spec"
+    secret = set()
+    for any_sheet in SHEETS:  # the engine is shared: no sheet's code may be in any kit
+        secret |= _secret_code_lines(any_sheet)
+    assert len(secret) > 100  # the search has something to find
+    for name, data in files.items():
+        text = data.decode("utf-8", errors="replace")
+        found = [line for line in secret if line in text]
+        assert not found, f"{name} holds code of the reference or the mistakes: {found[:3]}"
+
+
+@pytest.mark.parametrize("sheet_id", SHEETS)
+def test_the_kit_holds_no_hidden_number(kits, sheet_id):
+    numbers = _hidden_numbers(sheet_id)
+    assert len(numbers) > 20
+    blob = b"\n".join(_contents(kits[sheet_id]).values())
+    for x in numbers:
+        assert struct.pack("<d", x) not in blob, f"hidden value {x!r} is in the kit"
+        assert repr(x).encode() not in blob, f"hidden value {x!r} is in the kit as text"
+
+
+def test_the_hidden_number_search_finds_public_numbers(kits):
+    """The search above would see a number if it were there: the public ones are."""
+    sheet = load("2")
+    data = b"".join(_contents(kits["2"]).values())
+    public = [
+        x
+        for _, c in sheet.iter_checks()
+        if not c.hidden
+        for case in c.make_cases(None)
+        for x in _floats(truth(sheet, c, case))
+        if x != round(x, 5)
+    ]
+    assert public and all(struct.pack("<d", x) in data for x in public[:50])
+
+
+def test_hidden_checks_are_listed_with_points_only(kits):
+    sheet = load("9")
+    files = _contents(kits["9"])
+    manifest = json.loads(files["gradekit/data/manifest.json"])
+    entry = manifest["sheets"]["9"]
+    thawed = frozen.thaw(
+        files[f"gradekit/data/{entry['file']}"],
+        entry["hidden_digest"],
+        entry["spec_hash"],
+        manifest["grader_version"],
+    )
+    for (exercise, check), (_, kept) in zip(sheet.iter_checks(), thawed.iter_checks(), strict=True):
+        assert sheet.check_id(exercise, check) == thawed.check_id(exercise, kept)
+        assert (kept.points, kept.description, kept.hidden) == (
+            check.points,
+            check.description,
+            check.hidden,
+        )
+        if check.hidden:
+            assert kept.cases == [] and kept.compare is None and not kept.graded_here
+
+
+def test_a_kit_is_the_same_bytes_every_time(tmp_path):
+    first = kit.build(["9", "2"], tmp_path / "a")
+    second = kit.build(["2", "9"], tmp_path / "b")
+    assert first.name == second.name
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_wheel_is_well_formed(kits):
+    import tomllib
+
+    files = _contents(kits["7"])
+    dist_info = next(n.split("/")[0] for n in files if n.endswith(".dist-info/RECORD"))
+    record = files[f"{dist_info}/RECORD"].decode().splitlines()
+    listed = {}
+    for row in record:
+        name, digest, size = row.rsplit(",", 2)
+        listed[name] = (digest, size)
+    assert set(listed) == set(files)
+    for name, data in files.items():
+        if name.endswith("/RECORD"):
+            continue
+        want = "sha256=" + urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert listed[name] == (want, str(len(data))), name
+    assert b"grade = grader.cli:run" in files[f"{dist_info}/entry_points.txt"]
+    metadata = files[f"{dist_info}/METADATA"].decode()
+    requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if "Requires-Dist" in line]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert requires == [d for d in project["dependencies"] if not d.startswith("torch")]
+
+
+# Same verdicts: frozen checks judged in-process against the spec ------------------------------
+
+
+def _answers(sheet_id: str, check, case) -> list[dict]:
+    """Worker answers to judge: right, the known mistakes', perturbed, wrong in kind."""
+    from test_mutations import MUTATIONS, perturb
+
+    reference = importlib.import_module(f"reference.sheet{sheet_id}")
+    spec = load(sheet_id)
+    right = getattr(reference, check.function)
+    impls = [right, *(m.impl for m in spec.mistakes_for(check))]
+    for leaf in MUTATIONS.values():
+        impls.append(lambda *a, leaf=leaf, **k: perturb(right(*a, **k), leaf))
+    impls.append(lambda *a, **k: perturb(right(*a, **k), lambda x: np.float32(x) * 1.0000001))
+    impls += [lambda *a, **k: None, lambda *a, **k: "text", lambda *a, **k: [1.0, 2.0]]
+    answers = [answer_from(impl, case) for impl in impls]
+    answers.append(
+        {
+            "ok": False,
+            "error": {
+                "kind": "exception",
+                "type": "ValueError",
+                "builtin": "ValueError",
+                "message": "no",
+            },
+        }
+    )
+    return answers
+
+
+@pytest.mark.parametrize("sheet_id", SHEETS)
+def test_frozen_checks_judge_like_the_spec(sheet_id):
+    spec = load(sheet_id)
+    frame, hidden = frozen.freeze(spec)
+    thawed = frozen.thaw(frame, hidden, frozen.hash_of(frame, hidden), "test")
+    judged = 0
+    for (exercise, check), (_, kept) in zip(spec.iter_checks(), thawed.iter_checks(), strict=True):
+        if check.hidden:
+            continue
+        cases = check.make_cases(None)
+        assert len(cases) == len(kept.cases)
+        for case, frozen_case in zip(cases, kept.cases, strict=True):
+            want = truth(spec, check, case)
+            have = truth(thawed, kept, frozen_case)
+            for answer in _answers(sheet_id, check, case):
+                full = judge_answer(
+                    check,
+                    case,
+                    want,
+                    answer,
+                    spec.mistakes_for(check),
+                    noise=lambda k=check, c=case, w=want: spec.noise(k, c, w),
+                )
+                mine = judge_answer(
+                    kept,
+                    frozen_case,
+                    have,
+                    answer,
+                    thawed.mistakes_for(kept),
+                    noise=lambda k=kept, c=frozen_case, h=have: thawed.noise(k, c, h),
+                )
+                where = f"{spec.check_id(exercise, check)} {case.label}"
+                assert (mine is None) == (full is None), where
+                if full is not None:
+                    assert (mine.status, mine.message, mine.hint, mine.figure) == (
+                        full.status,
+                        full.message,
+                        full.hint,
+                        full.figure,
+                    ), where
+                judged += 1
+    assert judged > 100
+
+
+@pytest.mark.parametrize("sheet_id", SHEETS)
+def test_every_known_mistake_hint_survives_freezing(sheet_id):
+    """Each mistake's answer on a public case gets the same hint from the kit as from the
+    grader, and most mistakes show on the sheet's own examples."""
+    spec = load(sheet_id)
+    frame, hidden = frozen.freeze(spec)
+    thawed = frozen.thaw(frame, hidden, frozen.hash_of(frame, hidden), "test")
+    hinted: dict[str, set] = {"full": set(), "kit": set()}
+    for (_, check), (_, kept) in zip(spec.iter_checks(), thawed.iter_checks(), strict=True):
+        if check.hidden:
+            continue
+        for case, frozen_case in zip(check.make_cases(None), kept.cases, strict=True):
+            for mistake in spec.mistakes_for(check):
+                answer = answer_from(mistake.impl, case)
+                for side, (c, k, sheet) in {
+                    "full": (check, case, spec),
+                    "kit": (kept, frozen_case, thawed),
+                }.items():
+                    verdict = judge_answer(c, k, truth(sheet, c, k), answer, sheet.mistakes_for(c))
+                    if verdict is not None and verdict.hint and mistake.message in verdict.hint:
+                        hinted[side].add((check.function, mistake.name))
+    assert hinted["kit"] == hinted["full"]
+    named = {(f, m.name) for f, ms in spec.mistakes.items() for m in ms}
+    assert len(hinted["kit"]) >= len(named) // 2, sorted(named - hinted["kit"])
+
+
+# spec_hash ---------------------------------------------------------------------------------------
+
+
+def _with_exercise(spec, index: int, exercise):
+    exercises = list(spec.exercises)
+    exercises[index] = exercise
+    return spec.model_copy(update={"exercises": exercises})
+
+
+def test_spec_hash_changes_with_the_spec_and_only_with_it():
+    spec = load("2")
+    frame, hidden = frozen.freeze(spec)
+    assert frozen.spec_hash(spec) == frozen.hash_of(frame, hidden)
+    assert frozen.freeze(spec) == (frame, hidden)  # recomputed, the same
+    exercise = spec.exercises[1]
+    retitled = _with_exercise(spec, 1, exercise.model_copy(update={"title": "other"}))
+    assert frozen.hash_of(*frozen.freeze(retitled)) != frozen.spec_hash(spec)
+    hidden_check = next(c for c in exercise.checks if c.hidden)
+    tighter = [
+        c.model_copy(update={"compare": type(c.compare)(rtol=1e-3)}) if c is hidden_check else c
+        for c in exercise.checks
+    ]
+    changed = _with_exercise(spec, 1, exercise.model_copy(update={"checks": tighter}))
+    public, hidden_part = frozen.freeze(changed)
+    assert public == frame, "a change to a hidden check shows in the kit's public data"
+    assert hidden_part != hidden
+    assert frozen.hash_of(public, hidden_part) != frozen.spec_hash(spec)
+
+
+def test_a_comparator_that_is_not_engine_code_cannot_be_frozen():
+    from grader.comparison import Custom
+
+    spec = load("9")
+    exercise = spec.exercises[0]
+    odd = exercise.checks[0].model_copy(
+        update={"compare": Custom(name="inline", fn=lambda e, g, p: None)}
+    )
+    changed = _with_exercise(
+        spec, 0, exercise.model_copy(update={"checks": [odd, *exercise.checks[1:]]})
+    )
+    with pytest.raises(frozen.NotFreezable, match="engine"):
+        frozen.freeze(changed)
+
+
+# The kit installed in a fresh virtual environment ----------------------------------------------
+
+
+def _requirement_closure(names: list[str]) -> list:
+    """The installed distributions ``names`` need, with their own requirements."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: dict[str, Any] = {}
+    todo = list(names)
+    while todo:
+        req = Requirement(todo.pop())
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        key = canonicalize_name(req.name)
+        if key not in seen:
+            seen[key] = distribution(req.name)
+            todo += seen[key].requires or []
+    return list(seen.values())
+
+
+def _link_installed(dists: list, site: Path) -> None:
+    """Hard-link installed distributions into ``site``, as pip would have put them there.
+
+    There is no network in tests, so this stands in for pip fetching the dependencies;
+    the kit itself is installed by pip.
+    """
+    for dist in dists:
+        for rel in dist.files or []:
+            if ".." in rel.parts:
+                continue  # console scripts outside site-packages
+            src, dst = Path(dist.locate_file(rel)), site / rel
+            if not src.is_file():
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    """A fresh venv with a kit of every sheet pip-installed and its dependencies (and torch,
+    which the torch examples use) in place; no grader, spec or reference in it."""
+    root = tmp_path_factory.mktemp("venv")
+    wheel_dir = root / "kit"
+    proc = run_grade("kit", *(a for s in SHEETS for a in ("--sheet", s)), "-o", wheel_dir)
+    assert proc.returncode == 0, proc.stderr
+    env = root / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
+    python = env / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    _link_installed(_requirement_closure([*kit.REQUIRES, "torch"]), site)
+    wheel = next(wheel_dir.glob("*.whl"))
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--no-index",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        wheel,
+    ]
+    proc = subprocess.run(install, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    check = [sys.executable, "-m", "pip", "--python", python, "check"]
+    proc = subprocess.run(check, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the kit's requirements are met
+    return env
+
+
+def _kit_run(env: Path, *args: str | Path, cwd: Path | None = None, **kw) -> subprocess.Popen:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    return subprocess.Popen(
+        [env / "bin" / "grade", *map(str, args)],
+        cwd=cwd or env,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def test_the_fresh_venv_cannot_import_the_full_grader(venv):
+    code = (
+        "import importlib.util as u, grader, gradekit; "
+        "print(u.find_spec('exercises'), u.find_spec('reference'), grader.__file__)"
+    )
+    out = subprocess.run(
+        [venv / "bin" / "python", "-c", code], cwd=venv, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[:2] == ["None", "None"]
+    assert out[2].startswith(str(venv))
+
+
+def _wrong_answers(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Wrong files besides the examples: a known network mistake, a wrong graph node,
+    a file for another sheet, an untouched template."""
+    folder.mkdir(exist_ok=True)
+    files = {}
+    text = (EXAMPLES / "sheet2" / "correct.py").read_text()
+    path = folder / "net_without_bias.py"
+    path.write_text(text.replace('"b2": 1.0', '"b2": 0.0'))
+    files["net_without_bias"] = (path, "2")
+    text = (EXAMPLES / "sheet7" / "correct.py").read_text()
+    f1, f4, f6 = (f'("{n}", ' for n in ("f1", "f4", "f6"))
+    edits = {
+        "graph_f1_sum": text.replace(f1 + '"mul"', f1 + '"add"'),
+        "graph_unordered": text.replace(f4 + '"square", ("x2",)),', "").replace(
+            f6 + '"add", ("f3", "f5")),', f6 + '"add", ("f3", "f5")), ' + f4 + '"square", ("x2",)),'
+        ),
+    }
+    for name, edited in edits.items():
+        assert edited != text
+        (folder / f"{name}.py").write_text(edited)
+        files[name] = (folder / f"{name}.py", "7")
+    files["other_sheet"] = (EXAMPLES / "sheet9" / "correct.py", "10")
+    for sheet_id in SHEETS:
+        path = folder / f"template{sheet_id}.py"
+        assert run_grade("template", "--sheet", sheet_id, "-o", path).returncode == 0
+        files[f"template{sheet_id}"] = (path, sheet_id)
+    return files
+
+
+def test_the_installed_kit_grades_public_checks_like_the_full_grader(venv, tmp_path):
+    runs = {
+        f"{p.parent.name}/{p.name}": (p, p.parent.name.removeprefix("sheet"))
+        for p in sorted(EXAMPLES.glob("sheet*/*"))
+        if p.suffix in (".py", ".ipynb")
+    }
+    runs.update(_wrong_answers(tmp_path))
+    assert len(runs) > 20
+    reports: dict[str, dict] = {}
+    items = list(runs.items())
+    for start in range(0, len(items), 4):  # a few at a time: the machine is shared
+        procs = {}
+        for key, (path, sheet_id) in items[start : start + 4]:
+            args = (path, "--sheet", sheet_id, "--format", "json")
+            procs[("kit", key)] = _kit_run(venv, *args)
+            procs[("full", key)] = subprocess.Popen(
+                [sys.executable, "-m", "grader", *map(str, args)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, (name, err)
+            reports[name] = json.loads(out)
+    for key in runs:
+        full, mine = reports[("full", key)], reports[("kit", key)]
+        assert mine["spec_hash"] == full["spec_hash"], key
+        assert (mine["max_score"], mine["public_max_score"]) == (
+            full["max_score"],
+            full["public_max_score"],
+        )
+        assert mine["notes"] == full["notes"] and mine["load_error"] == full["load_error"], key
+        assert len(mine["checks"]) == len(full["checks"])
+        public_score = 0.0
+        for f, m in zip(full["checks"], mine["checks"], strict=True):
+            assert (m["id"], m["max_score"], m["description"]) == (
+                f["id"],
+                f["max_score"],
+                f["description"],
+            )
+            if f["visibility"] == "hidden":
+                assert (m["status"], m["score"]) == ("hidden", 0.0), (key, m)
+                assert "seed" not in m
+                continue
+            public_score += f["score"]
+            for field in ("status", "score", "message", "hint", "figure"):
+                assert m.get(field) == f.get(field), (key, f["id"], field, m.get(field))
+        assert mine["score"] == pytest.approx(public_score, abs=1e-9), key
+    hints = {  # hints the kit must show, from mistakes whose answers it holds as values
+        "graph_f1_sum": "the product θ·x1",
+        "graph_unordered": "topological order",
+        "net_without_bias": "needs the constant 1",
+    }
+    for key, hint in hints.items():
+        shown = [c.get("hint") or "" for c in reports[("kit", key)]["checks"]]
+        assert any(hint in h for h in shown), (key, shown)
+
+
+def test_the_kit_reports_public_points_and_later_points(venv):
+    proc = _kit_run(venv, EXAMPLES / "sheet2" / "partly_wrong.py", "--sheet", "2")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    report = load("2")
+    public = sum(c.points for _, c in report.iter_checks() if not c.hidden)
+    later = report.points - public
+    assert f"/ {public:g}; {later:g} more points are graded after submission" in out
+    assert "hidden" in out and "self-check kit" in out
+    full = run_grade(EXAMPLES / "sheet2" / "partly_wrong.py", "--sheet", "2")
+    assert f"spec {frozen.spec_hash(report)[:12]}" in full.stdout
+    assert f"spec {frozen.spec_hash(report)[:12]}" in out
+
+
+def test_gradekit_check_grades_the_saved_notebook(venv, tmp_path):
+    notebook = tmp_path / "sheet2.ipynb"
+    shutil.copy(EXAMPLES / "sheet2" / "correct.ipynb", notebook)
+    code = "from gradekit import check; check('sheet2.ipynb')"
+    proc = subprocess.run(
+        [venv / "bin" / "python", "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert f"graded {notebook.resolve()} as saved at" in out
+    assert "more points are graded after submission" in out and "✘" not in out
+    code = "from gradekit import check; check('missing.ipynb', sheet=2)"
+    proc = subprocess.run(
+        [venv / "bin" / "python", "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and "no such file" in proc.stderr
+
+
+# Bad input and damaged kits ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unpacked(kits, tmp_path_factory) -> Path:
+    """The sheet-9 kit unpacked: run with the venv's Python on PYTHONPATH, ahead of its kit."""
+    folder = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(kits["9"]) as zf:
+        zf.extractall(folder)
+    return folder
+
+
+def _run_unpacked(venv: Path, folder: Path, *args) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(folder)
+    return subprocess.run(
+        [venv / "bin" / "python", "-m", "grader", *map(str, args)],
+        cwd=venv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_sheet_the_kit_lacks_is_a_usage_error(venv, unpacked):
+    proc = _run_unpacked(venv, unpacked, EXAMPLES / "sheet2" / "correct.py", "--sheet", "2")
+    assert proc.returncode == 2 and "unknown sheet '2'; known sheets: 9" in proc.stderr
+    proc = _run_unpacked(
+        venv, unpacked, EXAMPLES / "sheet2" / "correct.py", "--sheet", "9", "--format", "json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    notes = json.loads(proc.stdout)["notes"]
+    assert any("did you mean --sheet 2? (this kit checks sheet 9 only)" in n for n in notes)
+
+
+def test_missing_or_wrong_kind_of_file_is_a_usage_error(venv, unpacked, tmp_path):
+    proc = _run_unpacked(venv, unpacked, tmp_path / "nope.py", "--sheet", "9")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    (tmp_path / "notes.txt").write_text("x")
+    proc = _run_unpacked(venv, unpacked, tmp_path / "notes.txt", "--sheet", "9")
+    assert proc.returncode == 2 and "not a .py module or .ipynb notebook" in proc.stderr
+
+
+def _damage(folder: Path, how: str) -> None:
+    data = folder / "gradekit" / "data"
+    frame = data / "sheet9.frame"
+    if how == "truncated":
+        frame.write_bytes(frame.read_bytes()[:-100])
+    elif how == "altered":
+        raw = bytearray(frame.read_bytes())
+        raw[-3] ^= 1
+        frame.write_bytes(bytes(raw))
+    elif how == "missing":
+        frame.unlink()
+    elif how == "manifest":
+        (data / "manifest.json").write_text("{not json")
+    elif how == "digest":
+        manifest = json.loads((data / "manifest.json").read_text())
+        manifest["sheets"]["9"]["hidden_digest"] = "0" * 64
+        (data / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("how", ["truncated", "altered", "missing", "manifest", "digest"])
+def test_a_damaged_kit_says_so_in_one_line_and_stops(venv, unpacked, tmp_path, how):
+    folder = tmp_path / "kit"
+    shutil.copytree(unpacked, folder)
+    _damage(folder, how)
+    proc = _run_unpacked(
+        venv, folder, EXAMPLES / "sheet9" / "correct.py", "--sheet", "9", "--format", "json"
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kit is damaged" in lines[0], proc.stderr
+
+
+def test_building_a_kit_from_a_kit_is_refused(venv, unpacked, tmp_path):
+    proc = _run_unpacked(venv, unpacked, "kit", "--sheet", "9", "-o", tmp_path / "k")
+    assert proc.returncode == 2 and "full grader" in proc.stderr
+
+
+def test_every_contract_function_of_the_kit_sheet_is_checked_publicly(kits):
+    """A student can self-check every function: each has at least one public check."""
+    files = _contents(kits["10"])
+    manifest = json.loads(files["gradekit/data/manifest.json"])
+    entry = manifest["sheets"]["10"]
+    thawed = frozen.thaw(
+        files[f"gradekit/data/{entry['file']}"], entry["hidden_digest"], entry["spec_hash"], "x"
+    )
+    public = {c.function for _, c in thawed.iter_checks() if not c.hidden}
+    assert public == {f.name for f in CONTRACT["10"]}
+
+
+def test_the_kit_ships_the_engine_but_not_its_builder():
+    shipped = {p.relative_to(kit.ENGINE_DIR).as_posix() for p in kit.engine_files()}
+    assert "kit.py" not in shipped
+    core = {
+        "cli.py",
+        "runner.py",
+        "report.py",
+        "sheets.py",
+        "frozen.py",
+        "session.py",
+        "sandbox.py",
+        "worker.py",
+        "wire.py",
+        "loading.py",
+        "comparison.py",
+        "spec.py",
+        "rounding.py",
+        "selfcheck.py",
+        "contract.py",
+        "isolation.py",
+        "limits.py",
+    }
+    assert core <= shipped
+    assert {f"judges/sheet{s}.py" for s in ("2", "7", "9", "10")} <= shipped
+    assert kit.imports_secrets("def f():\n    from reference import sheet2\n")
+    assert kit.imports_secrets("import exercises.sheet9 as s\n")
+    assert not kit.imports_secrets("from grader import sheets  # exercises\n")
