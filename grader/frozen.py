@@ -16,11 +16,17 @@ kit built from the same spec report the same hash, and a kit can check its own d
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
+import importlib.util
+import json
+import os
+import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +34,7 @@ import numpy as np
 from grader import wire
 from grader.comparison import Comparator
 from grader.runner import NO_ANSWER, Raised, _builtin_name, truth
-from grader.sheets import DamagedKit
+from grader.sheets import SHEET_MODULES, DamagedKit
 
 if TYPE_CHECKING:
     from grader.spec import Check, Sheet
@@ -46,6 +52,12 @@ class NotFreezable(ValueError):
 
 def freeze(sheet: Sheet) -> tuple[bytes, str]:
     """The public frame of ``sheet`` and the hex digest of its hidden part."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # known mistakes overflow on purpose
+        return _freeze(sheet)
+
+
+def _freeze(sheet: Sheet) -> tuple[bytes, str]:
     hidden = []
     exercises = []
     for exercise in sheet.exercises:
@@ -96,19 +108,67 @@ def hash_of(frame: bytes, hidden_digest: str) -> str:
     return hashlib.sha256(frame + hidden_digest.encode("ascii")).hexdigest()
 
 
-_HASHES: dict[int, tuple[Sheet, str]] = {}
+_HASHES: dict[int, tuple[Any, str]] = {}
 
 
 def spec_hash(sheet: Any) -> str:
-    """The sheet's ``spec_hash``: stored in a kit, computed (once per process) from a spec."""
+    """The sheet's ``spec_hash``: stored in a kit; computed from a spec once per process,
+    and for the installed specs cached on disk until a source file changes, because
+    freezing runs the reference and the known mistakes (tens of ms per report)."""
     stored = getattr(sheet, "spec_hash", None)
     if isinstance(stored, str):
         return stored
     cached = _HASHES.get(id(sheet))
-    if cached is None or cached[0] is not sheet:
-        cached = (sheet, hash_of(*freeze(sheet)))
-        _HASHES[id(sheet)] = cached
-    return cached[1]
+    if cached is not None and cached[0] is sheet:
+        return cached[1]
+    path = _cache_file(sheet)
+    value = _read(path) if path is not None else None
+    if value is None:
+        value = hash_of(*freeze(sheet))
+        if path is not None:
+            _write(path, value)
+    _HASHES[id(sheet)] = (sheet, value)
+    return value
+
+
+def _cache_file(sheet: Any) -> Path | None:
+    """Where the hash of an installed spec is cached, named by everything it depends on:
+    every source file of the engine, the specs and the references (path, size, mtime),
+    and the versions of Python, numpy and this format."""
+    module = sys.modules.get(SHEET_MODULES.get(sheet.id, ""))
+    if module is None or getattr(module, "SHEET", None) is not sheet:
+        return None  # a spec built in memory (tests): never cached
+    roots = [Path(__file__).resolve().parent]
+    for name in ("exercises", "reference"):
+        found = importlib.util.find_spec(name)
+        roots += [Path(p) for p in (found.submodule_search_locations or [])] if found else []
+    stamp = [FORMAT, sys.version, np.__version__, sheet.id]
+    try:
+        for root in roots:
+            for path in sorted(root.rglob("*.py")):
+                st = path.stat()
+                stamp.append([str(path), st.st_size, st.st_mtime_ns])
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except (OSError, RuntimeError):
+        return None
+    key = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:32]
+    return base / "dl-grader" / f"spec-hash-{key}"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        value = path.read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return value if len(value) == 64 and all(c in "0123456789abcdef" for c in value) else None
+
+
+def _write(path: Path, value: str) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(value, "ascii")
+        os.replace(tmp, path)
 
 
 def _freeze_case(sheet: Sheet, check: Check, case: Any) -> dict[str, Any]:
@@ -134,15 +194,11 @@ def _freeze_case(sheet: Sheet, check: Check, case: Any) -> dict[str, Any]:
 def _mistake_answer(check: Check, mistake: Any, case: Any) -> list | None:
     """What the mistake answers, as the runner sees it; None when it can never match."""
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            value = mistake.impl(*case.args, **case.kwargs)
+        value = mistake.impl(*case.args, **case.kwargs)
     except Exception as exc:
         return _outcome(Raised(_builtin_name(exc)))
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return _outcome(check.compare.as_truth(value))
+        return _outcome(check.compare.as_truth(value))
     except Exception:  # the runner's matching fails the same way: no match
         return None
 

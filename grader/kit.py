@@ -15,11 +15,14 @@ import ast
 import base64
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from grader import frozen, sheets
+from grader import __version__, frozen, sheets
 
 DIST = "dl-grader-kit"
 # The grader's own dependencies, without torch: the kit never runs a reference.
@@ -78,7 +81,7 @@ def build(sheet_ids: list[str], out: Path) -> Path:
         files[path.relative_to(ENGINE_DIR.parent).as_posix()] = path.read_bytes()
     order = sorted(sheet_ids, key=lambda s: (len(s), s))
     loaded = {sid: sheets.load(sid) for sid in order}
-    version = _grader_version()
+    version = __version__
     manifest: dict = {"format": frozen.FORMAT, "grader_version": version, "sheets": {}}
     for sid, sheet in loaded.items():
         frame, hidden = frozen.freeze(sheet)
@@ -165,15 +168,6 @@ def _digest(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def _grader_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("dl-grader")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
 def readme(loaded: dict, wheel_name: str) -> str:
     """The students' README: install, use, what the kit can and cannot tell."""
     rows = []
@@ -252,3 +246,55 @@ Each report shows the sheet's `spec` hash and the grader's version. The course's
 grading report shows the same spec hash when it grades against the same checks;
 if they differ, your kit is older than the sheet: get the new one.
 """
+
+
+def install_offline(wheel: Path, env: Path, extra: tuple[str, ...] = ()) -> Path:
+    """Install a kit with pip into a fresh venv ``env`` without a network; returns its Python.
+
+    The dependencies (and ``extra`` distributions) are hard-linked from this
+    environment's installation, file by file as their RECORDs list them, which stands
+    in for pip fetching them; the kit itself is installed by pip. For tests, benchmarks
+    and TAs trying a kit; ``env`` sees nothing of this grader, spec or reference.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(
+        subprocess.run(
+            [python, "-c", where], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
+    for dist in _requirement_closure([*REQUIRES, *extra]):
+        for rel in dist.files or []:
+            src, dst = Path(dist.locate_file(rel)), site / rel
+            if ".." in rel.parts or not src.is_file():
+                continue  # console scripts live outside site-packages
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index"]
+    pip += ["--no-deps", "--disable-pip-version-check", "-q", str(wheel)]
+    subprocess.run(pip, check=True, capture_output=True)
+    return python
+
+
+def _requirement_closure(names: list[str]) -> list:
+    """The installed distributions that ``names`` need, with their own requirements."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: dict = {}
+    todo = list(names)
+    while todo:
+        req = Requirement(todo.pop())
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        key = canonicalize_name(req.name)
+        if key not in seen:
+            seen[key] = distribution(req.name)
+            todo += seen[key].requires or []
+    return list(seen.values())

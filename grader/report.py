@@ -79,12 +79,9 @@ def grader_version(sheet: Any) -> str:
     stored = getattr(sheet, "grader_version", None)
     if isinstance(stored, str):
         return stored
-    from importlib.metadata import PackageNotFoundError, version
+    from grader import __version__
 
-    try:
-        return version("dl-grader")
-    except PackageNotFoundError:
-        return "unknown"
+    return __version__
 
 
 def print_json(outcome: Outcome, stream: TextIO) -> None:

@@ -237,6 +237,7 @@ def test_the_wheel_is_well_formed(kits):
     requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if "Requires-Dist" in line]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert requires == [d for d in project["dependencies"] if not d.startswith("torch")]
+    assert f"Version: {project['version']}+" in metadata
 
 
 # Same verdicts: frozen checks judged in-process against the spec ------------------------------
@@ -386,46 +387,6 @@ def test_a_comparator_that_is_not_engine_code_cannot_be_frozen():
 # The kit installed in a fresh virtual environment ----------------------------------------------
 
 
-def _requirement_closure(names: list[str]) -> list:
-    """The installed distributions ``names`` need, with their own requirements."""
-    from importlib.metadata import distribution
-
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    seen: dict[str, Any] = {}
-    todo = list(names)
-    while todo:
-        req = Requirement(todo.pop())
-        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-            continue
-        key = canonicalize_name(req.name)
-        if key not in seen:
-            seen[key] = distribution(req.name)
-            todo += seen[key].requires or []
-    return list(seen.values())
-
-
-def _link_installed(dists: list, site: Path) -> None:
-    """Hard-link installed distributions into ``site``, as pip would have put them there.
-
-    There is no network in tests, so this stands in for pip fetching the dependencies;
-    the kit itself is installed by pip.
-    """
-    for dist in dists:
-        for rel in dist.files or []:
-            if ".." in rel.parts:
-                continue  # console scripts outside site-packages
-            src, dst = Path(dist.locate_file(rel)), site / rel
-            if not src.is_file():
-                continue
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
-
-
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
     """A fresh venv with a kit of every sheet pip-installed and its dependencies (and torch,
@@ -435,34 +396,8 @@ def venv(tmp_path_factory) -> Path:
     proc = run_grade("kit", *(a for s in SHEETS for a in ("--sheet", s)), "-o", wheel_dir)
     assert proc.returncode == 0, proc.stderr
     env = root / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
-    python = env / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
-    _link_installed(_requirement_closure([*kit.REQUIRES, "torch"]), site)
-    wheel = next(wheel_dir.glob("*.whl"))
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "--no-index",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "-q",
-        wheel,
-    ]
-    proc = subprocess.run(install, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    check = [sys.executable, "-m", "pip", "--python", python, "check"]
+    kit.install_offline(next(wheel_dir.glob("*.whl")), env, extra=("torch",))
+    check = [sys.executable, "-m", "pip", "--python", env / "bin" / "python", "check"]
     proc = subprocess.run(check, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr  # the kit's requirements are met
     return env
