@@ -30,7 +30,7 @@ GENERATED = (
 )
 
 # Subcommands of `grade`, in the order docs/cli.md shows them ("" is grading a file).
-CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "gradescope")
+CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "gradescope", "kit")
 
 # The JSON report (report.to_json): every key it can emit, what it holds.
 REPORT_FIELDS = (
@@ -38,6 +38,18 @@ REPORT_FIELDS = (
     ("submission", "string", "the file as it was given on the command line"),
     ("score", "number", "the points scored: the sum of the checks' `score`"),
     ("max_score", "number", "the sheet's total points"),
+    (
+        "public_max_score",
+        "number",
+        "the public checks' total points (a student kit grades only these)",
+    ),
+    (
+        "spec_hash",
+        "string",
+        "a sha256 of the sheet's checks, cases, expected values and hints; a student kit "
+        "of the same sheet version reports the same hash",
+    ),
+    ("grader_version", "string", "the grader's version (a kit's: the one that built it)"),
     ("checks", "list", "one object per check, in the sheet's order (see below)"),
     (
         "load_error",
@@ -60,7 +72,11 @@ CHECK_FIELDS = (
     ("id", "string", "`sheet.exercise.function.check`, e.g. `2.4.grad_v.random`; stable"),
     ("exercise", "string", 'the exercise id, e.g. `"4"` or `"recap"`'),
     ("function", "string", "the one contract function the check calls"),
-    ("status", "string", "`passed`, `failed`, `error` or `timeout` (see below)"),
+    (
+        "status",
+        "string",
+        "`passed`, `failed`, `error` or `timeout`; `hidden` in a student kit (see below)",
+    ),
     ("score", "number", "the points given: `max_score` if passed, else 0"),
     ("max_score", "number", "the check's points"),
     (
@@ -101,6 +117,7 @@ STATUSES = (
     ("failed", "it returned a wrong answer: the message says which case and how"),
     ("error", "it raised, crashed, is missing, or returned something unusable"),
     ("timeout", "it ran longer than the per-call limit; its later checks are not run"),
+    ("hidden", "student kit only: a hidden check, graded after submission (score 0)"),
 )
 
 

@@ -7,10 +7,11 @@ code): every public case's inputs and truth, how far float32 rounding may move t
 truth (``rounding.rounding_noise``), and what each known mistake answers on it (in
 the truth's form, see ``Comparator.as_truth``). Comparators are data too: a class and
 its fields, where a field that is code names a function of the engine (``grader.*``).
-Hidden checks keep their id, description and points only.
+Hidden checks keep their id, description, points and comparator (as the published
+student docs do), never a case.
 
-``spec_hash`` is the sha256 of that frame and of a digest of the hidden part (hidden
-checks with their comparators and their truths at seed 0), so the full grader and a
+``spec_hash`` is the sha256 of that frame and of a digest of the hidden part (the
+hidden checks' truths at seed 0), so the full grader and a
 kit built from the same spec report the same hash, and a kit can check its own data.
 """
 
@@ -70,14 +71,13 @@ def _freeze(sheet: Sheet) -> tuple[bytes, str]:
                 "points": check.points,
                 "description": check.description,
                 "hidden": check.hidden,
+                "timeout": check.timeout,
+                "compare": comparator_data(check.compare),  # the public docs say it too
             }
             if check.hidden:
                 cases = check.make_cases(check.seed(cid, 0))
-                truths = [_outcome(truth(sheet, check, c)) for c in cases]
-                hidden.append([cid, comparator_data(check.compare), check.timeout, truths])
+                hidden.append([cid, [_outcome(truth(sheet, check, c)) for c in cases]])
             else:
-                entry["timeout"] = check.timeout
-                entry["compare"] = comparator_data(check.compare)
                 entry["cases"] = [_freeze_case(sheet, check, c) for c in check.make_cases(None)]
             checks.append(entry)
         exercises.append(
@@ -276,7 +276,7 @@ class FrozenCheck:
     description: str
     hidden: bool
     cases: list[FrozenCase]
-    compare: Comparator | None
+    compare: Comparator
     timeout: float | None
 
     @property
@@ -396,7 +396,7 @@ def _check(c: dict) -> FrozenCheck:
         description=c["description"],
         hidden=c["hidden"],
         cases=cases,
-        compare=_comparator(c["compare"]) if "compare" in c else None,
+        compare=_comparator(c["compare"]),
         timeout=c.get("timeout"),
     )
 

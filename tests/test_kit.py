@@ -206,7 +206,8 @@ def test_hidden_checks_are_listed_with_points_only(kits):
             check.hidden,
         )
         if check.hidden:
-            assert kept.cases == [] and kept.compare is None and not kept.graded_here
+            assert kept.cases == [] and not kept.graded_here
+        assert kept.compare == check.compare
 
 
 def test_a_kit_is_the_same_bytes_every_time(tmp_path):
@@ -358,13 +359,15 @@ def test_spec_hash_changes_with_the_spec_and_only_with_it():
     retitled = _with_exercise(spec, 1, exercise.model_copy(update={"title": "other"}))
     assert frozen.hash_of(*frozen.freeze(retitled)) != frozen.spec_hash(spec)
     hidden_check = next(c for c in exercise.checks if c.hidden)
-    tighter = [
-        c.model_copy(update={"compare": type(c.compare)(rtol=1e-3)}) if c is hidden_check else c
+    other_inputs = [
+        c.model_copy(update={"generate": lambda rng, g=c.generate: g(np.random.default_rng(99))})
+        if c is hidden_check
+        else c
         for c in exercise.checks
     ]
-    changed = _with_exercise(spec, 1, exercise.model_copy(update={"checks": tighter}))
+    changed = _with_exercise(spec, 1, exercise.model_copy(update={"checks": other_inputs}))
     public, hidden_part = frozen.freeze(changed)
-    assert public == frame, "a change to a hidden check shows in the kit's public data"
+    assert public == frame, "a change to hidden inputs shows in the kit's public data"
     assert hidden_part != hidden
     assert frozen.hash_of(public, hidden_part) != frozen.spec_hash(spec)
 
@@ -678,3 +681,13 @@ def test_the_kit_ships_the_engine_but_not_its_builder():
     assert kit.imports_secrets("def f():\n    from reference import sheet2\n")
     assert kit.imports_secrets("import exercises.sheet9 as s\n")
     assert not kit.imports_secrets("from grader import sheets  # exercises\n")
+
+
+def test_the_kit_prints_the_same_student_reference(venv):
+    """`grade contract` reads the frozen sheet: hidden checks are listed as in the docs."""
+    for sheet_id in ("7", "9"):
+        proc = _kit_run(venv, "contract", "--sheet", sheet_id)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        full = run_grade("contract", "--sheet", sheet_id)
+        assert out == full.stdout and "| hidden |" in out
