@@ -2,32 +2,28 @@
 
 The student kit cannot hold the reference, the known mistakes' code or the hidden
 inputs, so everything grading a public check needs is computed once, by the full
-grader, and written as one ``wire`` frame (JSON plus raw array bytes, never pickle or
-code): every public case's inputs and truth, how far float32 rounding may move that
-truth (``rounding.rounding_noise``), and what each known mistake answers on it (in
-the truth's form, see ``Comparator.as_truth``). Comparators are data too: a class and
-its fields, where a field that is code names a function of the engine (``grader.*``).
-Hidden checks keep their id, description, points and comparator (as the published
-student docs do), never a case.
+grader, and written as ``wire`` frames (JSON plus raw array bytes, never pickle or
+code). The core frame holds the checks and every public case's inputs and truth; the
+derived frame what follows from them: how far float32 rounding may move each truth
+(``rounding.rounding_noise``) and what each known mistake answers (in the truth's
+form, see ``Comparator.as_truth``). Comparators are data too: a class and its fields,
+where a field that is code names a function of the engine (``grader.*``). Hidden
+checks keep their id, description, points and comparator (as the published student
+docs do), never a case.
 
-``spec_hash`` is the sha256 of that frame and of a digest of the hidden part (the
-hidden checks' truths at seed 0), so the full grader and a
-kit built from the same spec report the same hash, and a kit can check its own data.
+``spec_hash`` is the sha256 of the core frame and of a digest of the hidden checks'
+truths at seed 0: the full grader computes it in a few ms without running the known
+mistakes, a kit built from the same spec reports the same hash, and a kit checks its
+own data with it (the derived frame by its sha256 in the kit's manifest).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import importlib
-import importlib.util
-import json
-import os
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,7 +31,7 @@ import numpy as np
 from grader import wire
 from grader.comparison import Comparator
 from grader.runner import NO_ANSWER, Raised, _builtin_name, truth
-from grader.sheets import SHEET_MODULES, DamagedKit
+from grader.sheets import DamagedKit
 
 if TYPE_CHECKING:
     from grader.spec import Check, Sheet
@@ -51,16 +47,37 @@ class NotFreezable(ValueError):
 # Freezing (full grader side) --------------------------------------------------------------------
 
 
-def freeze(sheet: Sheet) -> tuple[bytes, str]:
-    """The public frame of ``sheet`` and the hex digest of its hidden part."""
+@dataclass(frozen=True)
+class Frozen:
+    """A sheet as a kit holds it.
+
+    ``core``: what defines the sheet (checks, comparators, public inputs and truths,
+    the hints' texts). ``derived``: what the core, the reference and the known
+    mistakes imply (float32 allowances and the mistakes' answers), computed only for a
+    kit. ``hidden_digest``: sha256 of the hidden checks' truths at seed 0.
+    """
+
+    core: bytes
+    derived: bytes
+    hidden_digest: str
+
+    @property
+    def spec_hash(self) -> str:
+        return hash_of(self.core, self.hidden_digest)
+
+
+def freeze(sheet: Sheet, derived: bool = True) -> Frozen:
+    """``sheet`` frozen; ``derived=False`` skips running the known mistakes and the
+    rounding analysis, which ``spec_hash`` does not need (a few ms instead of tens)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # known mistakes overflow on purpose
-        return _freeze(sheet)
+        return _freeze(sheet, derived)
 
 
-def _freeze(sheet: Sheet) -> tuple[bytes, str]:
+def _freeze(sheet: Sheet, with_derived: bool) -> Frozen:
     hidden = []
     exercises = []
+    derived: dict[str, list] = {}
     for exercise in sheet.exercises:
         checks = []
         for check in exercise.checks:
@@ -78,7 +95,16 @@ def _freeze(sheet: Sheet) -> tuple[bytes, str]:
                 cases = check.make_cases(check.seed(cid, 0))
                 hidden.append([cid, [_outcome(truth(sheet, check, c)) for c in cases]])
             else:
-                entry["cases"] = [_freeze_case(sheet, check, c) for c in check.make_cases(None)]
+                cases = check.make_cases(None)
+                truths = [truth(sheet, check, c) for c in cases]
+                entry["cases"] = [
+                    {"label": c.label, "args": c.args, "kwargs": c.kwargs, "truth": _outcome(t)}
+                    for c, t in zip(cases, truths, strict=True)
+                ]
+                if with_derived:
+                    derived[cid] = [
+                        _derive(sheet, check, c, t) for c, t in zip(cases, truths, strict=True)
+                    ]
             checks.append(entry)
         exercises.append(
             {
@@ -100,79 +126,34 @@ def _freeze(sheet: Sheet) -> tuple[bytes, str]:
             for function, mistakes in sheet.mistakes.items()
         },
     }
-    frame = _encode(body, sheet.id)
-    return frame, hashlib.sha256(_encode(hidden, sheet.id)).hexdigest()
+    return Frozen(
+        core=_encode(body, sheet.id),
+        derived=_encode({"format": FORMAT, "checks": derived}, sheet.id) if with_derived else b"",
+        hidden_digest=hashlib.sha256(_encode(hidden, sheet.id)).hexdigest(),
+    )
 
 
-def hash_of(frame: bytes, hidden_digest: str) -> str:
-    return hashlib.sha256(frame + hidden_digest.encode("ascii")).hexdigest()
+def hash_of(core: bytes, hidden_digest: str) -> str:
+    return hashlib.sha256(core + hidden_digest.encode("ascii")).hexdigest()
 
 
 _HASHES: dict[int, tuple[Any, str]] = {}
 
 
 def spec_hash(sheet: Any) -> str:
-    """The sheet's ``spec_hash``: stored in a kit; computed from a spec once per process,
-    and for the installed specs cached on disk until a source file changes, because
-    freezing runs the reference and the known mistakes (tens of ms per report)."""
+    """The sheet's ``spec_hash``: stored in a kit, computed (once per process) from a spec."""
     stored = getattr(sheet, "spec_hash", None)
     if isinstance(stored, str):
         return stored
     cached = _HASHES.get(id(sheet))
-    if cached is not None and cached[0] is sheet:
-        return cached[1]
-    path = _cache_file(sheet)
-    value = _read(path) if path is not None else None
-    if value is None:
-        value = hash_of(*freeze(sheet))
-        if path is not None:
-            _write(path, value)
-    _HASHES[id(sheet)] = (sheet, value)
-    return value
+    if cached is None or cached[0] is not sheet:
+        cached = (sheet, freeze(sheet, derived=False).spec_hash)
+        _HASHES[id(sheet)] = cached
+    return cached[1]
 
 
-def _cache_file(sheet: Any) -> Path | None:
-    """Where the hash of an installed spec is cached, named by everything it depends on:
-    every source file of the engine, the specs and the references (path, size, mtime),
-    and the versions of Python, numpy and this format."""
-    module = sys.modules.get(SHEET_MODULES.get(sheet.id, ""))
-    if module is None or getattr(module, "SHEET", None) is not sheet:
-        return None  # a spec built in memory (tests): never cached
-    roots = [Path(__file__).resolve().parent]
-    for name in ("exercises", "reference"):
-        found = importlib.util.find_spec(name)
-        roots += [Path(p) for p in (found.submodule_search_locations or [])] if found else []
-    stamp = [FORMAT, sys.version, np.__version__, sheet.id]
-    try:
-        for root in roots:
-            for path in sorted(root.rglob("*.py")):
-                st = path.stat()
-                stamp.append([str(path), st.st_size, st.st_mtime_ns])
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    except (OSError, RuntimeError):
-        return None
-    key = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:32]
-    return base / "dl-grader" / f"spec-hash-{key}"
-
-
-def _read(path: Path) -> str | None:
-    try:
-        value = path.read_text("ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return value if len(value) == 64 and all(c in "0123456789abcdef" for c in value) else None
-
-
-def _write(path: Path, value: str) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(value, "ascii")
-        os.replace(tmp, path)
-
-
-def _freeze_case(sheet: Sheet, check: Check, case: Any) -> dict[str, Any]:
-    expected = truth(sheet, check, case)
+def _derive(sheet: Sheet, check: Check, case: Any, expected: Any) -> list:
+    """[float32 allowance, {mistake name: its answer}] for one public case."""
     noise = None
     if not isinstance(expected, Raised) and check.compare.uses_noise():
         noise = sheet.noise(check, case, expected)
@@ -181,14 +162,7 @@ def _freeze_case(sheet: Sheet, check: Check, case: Any) -> dict[str, Any]:
         answer = _mistake_answer(check, mistake, case)
         if answer is not None:
             answers[mistake.name] = answer
-    return {
-        "label": case.label,
-        "args": case.args,
-        "kwargs": case.kwargs,
-        "truth": _outcome(expected),
-        "noise": noise,
-        "answers": answers,
-    }
+    return [noise, answers]
 
 
 def _mistake_answer(check: Check, mistake: Any, case: Any) -> list | None:
@@ -334,33 +308,38 @@ class FrozenSheet:
         return case.noise
 
 
-def thaw(frame: bytes, hidden_digest: str, spec_hash: str, grader_version: str) -> FrozenSheet:
-    """A kit's sheet from its frame; ``DamagedKit`` when the data is not what was built."""
-    if hash_of(frame, hidden_digest) != spec_hash:
+def thaw(
+    core: bytes, derived: bytes, hidden_digest: str, spec_hash: str, grader_version: str
+) -> FrozenSheet:
+    """A kit's sheet from its data; ``DamagedKit`` when that is not what was built (the
+    caller has checked ``derived`` against its recorded sha256)."""
+    if hash_of(core, hidden_digest) != spec_hash:
         raise DamagedKit("its data does not match its spec_hash (altered or truncated)")
     try:
-        (hlen,) = wire.HEADER.unpack(frame[: wire.HEADER.size])
-        header = frame[wire.HEADER.size : wire.HEADER.size + hlen]
-        body = wire.decode(header, frame[wire.HEADER.size + hlen :])
-        if body.get("format") != FORMAT:
-            raise DamagedKit(f"its data has format {body.get('format')!r}, not {FORMAT}")
-        return _sheet(body, spec_hash, grader_version)
+        body, extra = _decode(core), _decode(derived)
+        if body.get("format") != FORMAT or extra.get("format") != FORMAT:
+            raise DamagedKit(f"its data is not of format {FORMAT}")
+        return _sheet(body, extra["checks"], spec_hash, grader_version)
     except DamagedKit:
         raise
     except Exception as exc:  # malformed data of any kind: never grade against it
         raise DamagedKit(f"its data cannot be read ({type(exc).__name__}: {exc})") from None
 
 
-def _sheet(body: dict, spec_hash: str, grader_version: str) -> FrozenSheet:
-    exercises = [
-        FrozenExercise(
-            id=e["id"],
-            title=e["title"],
-            points=e["points"],
-            checks=[_check(c) for c in e["checks"]],
-        )
-        for e in body["exercises"]
-    ]
+def _decode(frame: bytes) -> Any:
+    (hlen,) = wire.HEADER.unpack(frame[: wire.HEADER.size])
+    header = frame[wire.HEADER.size : wire.HEADER.size + hlen]
+    return wire.decode(header, frame[wire.HEADER.size + hlen :])
+
+
+def _sheet(body: dict, derived: dict, spec_hash: str, grader_version: str) -> FrozenSheet:
+    exercises = []
+    for e in body["exercises"]:
+        checks = []
+        for c in e["checks"]:
+            cid = f"{body['id']}.{e['id']}.{c['function']}.{c['name']}"
+            checks.append(_check(c, [] if c["hidden"] else derived[cid]))
+        exercises.append(FrozenExercise(e["id"], e["title"], e["points"], checks))
     mistakes = {
         function: [FrozenMistake(name, message) for name, message in rows]
         for function, rows in body["mistakes"].items()
@@ -377,17 +356,17 @@ def _sheet(body: dict, spec_hash: str, grader_version: str) -> FrozenSheet:
     )
 
 
-def _check(c: dict) -> FrozenCheck:
+def _check(c: dict, derived: list) -> FrozenCheck:
     cases = [
         FrozenCase(
             label=k["label"],
             args=tuple(k["args"]),
             kwargs=dict(k["kwargs"]),
             truth=_thawed(k["truth"]),
-            noise=k["noise"],
-            answers={name: _thawed(a) for name, a in k["answers"].items()},
+            noise=noise,
+            answers={name: _thawed(a) for name, a in answers.items()},
         )
-        for k in c.get("cases", [])
+        for k, (noise, answers) in zip(c.get("cases", []), derived, strict=True)
     ]
     return FrozenCheck(
         name=c["name"],

@@ -84,14 +84,16 @@ def build(sheet_ids: list[str], out: Path) -> Path:
     version = __version__
     manifest: dict = {"format": frozen.FORMAT, "grader_version": version, "sheets": {}}
     for sid, sheet in loaded.items():
-        frame, hidden = frozen.freeze(sheet)
-        name = f"sheet{sid}.frame"
-        files[f"gradekit/data/{name}"] = frame
+        data = frozen.freeze(sheet)
+        files[f"gradekit/data/sheet{sid}.core"] = data.core
+        files[f"gradekit/data/sheet{sid}.derived"] = data.derived
         manifest["sheets"][sid] = {
             "title": sheet.title,
-            "file": name,
-            "hidden_digest": hidden,
-            "spec_hash": frozen.hash_of(frame, hidden),
+            "core": f"sheet{sid}.core",
+            "derived": f"sheet{sid}.derived",
+            "derived_sha256": hashlib.sha256(data.derived).hexdigest(),
+            "hidden_digest": data.hidden_digest,
+            "spec_hash": data.spec_hash,
         }
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
     files["gradekit/data/manifest.json"] = manifest_bytes

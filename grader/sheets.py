@@ -79,14 +79,18 @@ def load(sheet_id: str) -> Sheet | FrozenSheet:
 
 
 def _load_frozen(manifest: dict[str, Any], sheet_id: str) -> FrozenSheet:
+    import hashlib
     from importlib.resources import files
 
     from grader.frozen import thaw
 
     entry = manifest["sheets"][sheet_id]
     try:
-        frame = (files(KIT_PACKAGE) / "data" / entry["file"]).read_bytes()
-        hidden, stamp = entry["hidden_digest"], entry["spec_hash"]
+        data = files(KIT_PACKAGE) / "data"
+        core, derived = (data / entry["core"]).read_bytes(), (data / entry["derived"]).read_bytes()
+        hidden, stamp, check = entry["hidden_digest"], entry["spec_hash"], entry["derived_sha256"]
     except (OSError, KeyError, TypeError) as exc:
         raise DamagedKit(f"sheet {sheet_id}'s data is missing ({type(exc).__name__})") from None
-    return thaw(frame, hidden, stamp, str(manifest.get("grader_version", "unknown")))
+    if hashlib.sha256(derived).hexdigest() != check:
+        raise DamagedKit(f"sheet {sheet_id}'s data does not match its checksum")
+    return thaw(core, derived, hidden, stamp, str(manifest.get("grader_version", "unknown")))

@@ -56,6 +56,23 @@ def _contents(wheel: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+def _thaw_from_kit(files: dict[str, bytes], sheet_id: str):
+    manifest = json.loads(files["gradekit/data/manifest.json"])
+    entry = manifest["sheets"][sheet_id]
+    return frozen.thaw(
+        files[f"gradekit/data/{entry['core']}"],
+        files[f"gradekit/data/{entry['derived']}"],
+        entry["hidden_digest"],
+        entry["spec_hash"],
+        manifest["grader_version"],
+    )
+
+
+def _thaw_spec(spec):
+    data = frozen.freeze(spec)
+    return frozen.thaw(data.core, data.derived, data.hidden_digest, data.spec_hash, "test")
+
+
 # What a kit holds and never holds ---------------------------------------------------------------
 
 
@@ -189,15 +206,7 @@ def test_the_hidden_number_search_finds_public_numbers(kits):
 
 def test_hidden_checks_are_listed_with_points_only(kits):
     sheet = load("9")
-    files = _contents(kits["9"])
-    manifest = json.loads(files["gradekit/data/manifest.json"])
-    entry = manifest["sheets"]["9"]
-    thawed = frozen.thaw(
-        files[f"gradekit/data/{entry['file']}"],
-        entry["hidden_digest"],
-        entry["spec_hash"],
-        manifest["grader_version"],
-    )
+    thawed = _thaw_from_kit(_contents(kits["9"]), "9")
     for (exercise, check), (_, kept) in zip(sheet.iter_checks(), thawed.iter_checks(), strict=True):
         assert sheet.check_id(exercise, check) == thawed.check_id(exercise, kept)
         assert (kept.points, kept.description, kept.hidden) == (
@@ -274,8 +283,7 @@ def _answers(sheet_id: str, check, case) -> list[dict]:
 @pytest.mark.parametrize("sheet_id", SHEETS)
 def test_frozen_checks_judge_like_the_spec(sheet_id):
     spec = load(sheet_id)
-    frame, hidden = frozen.freeze(spec)
-    thawed = frozen.thaw(frame, hidden, frozen.hash_of(frame, hidden), "test")
+    thawed = _thaw_spec(spec)
     judged = 0
     for (exercise, check), (_, kept) in zip(spec.iter_checks(), thawed.iter_checks(), strict=True):
         if check.hidden:
@@ -320,8 +328,7 @@ def test_every_known_mistake_hint_survives_freezing(sheet_id):
     """Each mistake's answer on a public case gets the same hint from the kit as from the
     grader, and most mistakes show on the sheet's own examples."""
     spec = load(sheet_id)
-    frame, hidden = frozen.freeze(spec)
-    thawed = frozen.thaw(frame, hidden, frozen.hash_of(frame, hidden), "test")
+    thawed = _thaw_spec(spec)
     hinted: dict[str, set] = {"full": set(), "kit": set()}
     for (_, check), (_, kept) in zip(spec.iter_checks(), thawed.iter_checks(), strict=True):
         if check.hidden:
@@ -352,12 +359,13 @@ def _with_exercise(spec, index: int, exercise):
 
 def test_spec_hash_changes_with_the_spec_and_only_with_it():
     spec = load("2")
-    frame, hidden = frozen.freeze(spec)
-    assert frozen.spec_hash(spec) == frozen.hash_of(frame, hidden)
-    assert frozen.freeze(spec) == (frame, hidden)  # recomputed, the same
+    data = frozen.freeze(spec)
+    assert frozen.spec_hash(spec) == data.spec_hash == frozen.hash_of(data.core, data.hidden_digest)
+    assert frozen.freeze(spec) == data  # recomputed, the same bytes
+    assert frozen.freeze(spec, derived=False).spec_hash == data.spec_hash
     exercise = spec.exercises[1]
     retitled = _with_exercise(spec, 1, exercise.model_copy(update={"title": "other"}))
-    assert frozen.hash_of(*frozen.freeze(retitled)) != frozen.spec_hash(spec)
+    assert frozen.freeze(retitled).spec_hash != data.spec_hash
     hidden_check = next(c for c in exercise.checks if c.hidden)
     other_inputs = [
         c.model_copy(update={"generate": lambda rng, g=c.generate: g(np.random.default_rng(99))})
@@ -365,11 +373,12 @@ def test_spec_hash_changes_with_the_spec_and_only_with_it():
         else c
         for c in exercise.checks
     ]
-    changed = _with_exercise(spec, 1, exercise.model_copy(update={"checks": other_inputs}))
-    public, hidden_part = frozen.freeze(changed)
-    assert public == frame, "a change to hidden inputs shows in the kit's public data"
-    assert hidden_part != hidden
-    assert frozen.hash_of(public, hidden_part) != frozen.spec_hash(spec)
+    changed = frozen.freeze(
+        _with_exercise(spec, 1, exercise.model_copy(update={"checks": other_inputs}))
+    )
+    assert changed.core == data.core, "a change to hidden inputs shows in the kit's data"
+    assert changed.hidden_digest != data.hidden_digest
+    assert changed.spec_hash != data.spec_hash
 
 
 def test_a_comparator_that_is_not_engine_code_cannot_be_frozen():
@@ -606,15 +615,15 @@ def test_missing_or_wrong_kind_of_file_is_a_usage_error(venv, unpacked, tmp_path
 
 def _damage(folder: Path, how: str) -> None:
     data = folder / "gradekit" / "data"
-    frame = data / "sheet9.frame"
+    core, derived = data / "sheet9.core", data / "sheet9.derived"
     if how == "truncated":
-        frame.write_bytes(frame.read_bytes()[:-100])
+        core.write_bytes(core.read_bytes()[:-100])
     elif how == "altered":
-        raw = bytearray(frame.read_bytes())
+        raw = bytearray(derived.read_bytes())
         raw[-3] ^= 1
-        frame.write_bytes(bytes(raw))
+        derived.write_bytes(bytes(raw))
     elif how == "missing":
-        frame.unlink()
+        derived.unlink()
     elif how == "manifest":
         (data / "manifest.json").write_text("{not json")
     elif how == "digest":
@@ -644,12 +653,7 @@ def test_building_a_kit_from_a_kit_is_refused(venv, unpacked, tmp_path):
 
 def test_every_contract_function_of_the_kit_sheet_is_checked_publicly(kits):
     """A student can self-check every function: each has at least one public check."""
-    files = _contents(kits["10"])
-    manifest = json.loads(files["gradekit/data/manifest.json"])
-    entry = manifest["sheets"]["10"]
-    thawed = frozen.thaw(
-        files[f"gradekit/data/{entry['file']}"], entry["hidden_digest"], entry["spec_hash"], "x"
-    )
+    thawed = _thaw_from_kit(_contents(kits["10"]), "10")
     public = {c.function for _, c in thawed.iter_checks() if not c.hidden}
     assert public == {f.name for f in CONTRACT["10"]}
 
