@@ -98,7 +98,13 @@ def _freeze(sheet: Sheet, with_derived: bool) -> Frozen:
                 cases = check.make_cases(None)
                 truths = [truth(sheet, check, c) for c in cases]
                 entry["cases"] = [
-                    {"label": c.label, "args": c.args, "kwargs": c.kwargs, "truth": _outcome(t)}
+                    {
+                        "label": c.label,
+                        "args": c.args,
+                        "kwargs": c.kwargs,
+                        "no_warnings": c.no_warnings,
+                        "truth": _outcome(t),
+                    }
                     for c, t in zip(cases, truths, strict=True)
                 ]
                 if with_derived:
@@ -228,6 +234,7 @@ class FrozenCase:
     label: str
     args: tuple
     kwargs: dict
+    no_warnings: bool
     truth: Any  # a value, or Raised
     noise: Any
     answers: dict[str, Any]  # mistake name -> its answer (a value or Raised)
@@ -362,6 +369,7 @@ def _check(c: dict, derived: list) -> FrozenCheck:
             label=k["label"],
             args=tuple(k["args"]),
             kwargs=dict(k["kwargs"]),
+            no_warnings=k["no_warnings"],
             truth=_thawed(k["truth"]),
             noise=noise,
             answers={name: _thawed(a) for name, a in answers.items()},
