@@ -120,6 +120,9 @@ def render(outcome: Outcome, console: Console) -> None:
         rows = [c for c in outcome.checks if c.exercise == exercise.id]
         got = sum(c.score for c in rows)
         score = f"{_pts(got)}/{_pts(exercise.points)}"
+        later = sum(c.max_score for c in rows if c.status == "hidden")
+        if later:  # a student kit: what it grades, and what is graded after submission
+            score = f"{_pts(got)}/{_pts(exercise.points - later)} public, {_pts(later)} later"
         table = Table(
             title=f"Exercise {exercise.id} · {exercise.title}  ({score})",
             title_justify="left",
