@@ -40,9 +40,14 @@ In a notebook, save it, then::
     check("sheet{first}.ipynb")
 """
 
-from grader.selfcheck import check
-
 __all__ = ["check"]
+
+
+def check(path, sheet=None):
+    """Grade the saved notebook or module ``path``; see ``grader.selfcheck.check``."""
+    from grader.selfcheck import check as grade_saved_file  # not at import: `grade` is faster
+
+    return grade_saved_file(path, sheet)
 '''
 
 

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import json
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,18 +43,24 @@ class DamagedKit(Exception):
 @cache
 def kit_manifest() -> dict[str, Any] | None:
     """The installed kit's manifest, or None in the full grader."""
-    spec = importlib.util.find_spec(KIT_PACKAGE)
-    if spec is None:
+    data = _kit_data()
+    if data is None:
         return None
-    from importlib.resources import files
-
     try:
-        manifest = json.loads((files(KIT_PACKAGE) / "data" / KIT_MANIFEST).read_text("utf-8"))
+        manifest = json.loads((data / KIT_MANIFEST).read_text("utf-8"))
         if not isinstance(manifest.get("sheets"), dict):
             raise ValueError("no sheets")
     except (OSError, ValueError, AttributeError) as exc:
         raise DamagedKit(f"its manifest cannot be read ({type(exc).__name__})") from None
     return manifest
+
+
+def _kit_data() -> Path | None:
+    """The installed kit's data folder, found without importing the kit's package."""
+    spec = importlib.util.find_spec(KIT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def available() -> list[str]:
@@ -80,13 +87,12 @@ def load(sheet_id: str) -> Sheet | FrozenSheet:
 
 def _load_frozen(manifest: dict[str, Any], sheet_id: str) -> FrozenSheet:
     import hashlib
-    from importlib.resources import files
 
     from grader.frozen import thaw
 
     entry = manifest["sheets"][sheet_id]
     try:
-        data = files(KIT_PACKAGE) / "data"
+        data = _kit_data() or Path("-")
         core, derived = (data / entry["core"]).read_bytes(), (data / entry["derived"]).read_bytes()
         hidden, stamp, check = entry["hidden_digest"], entry["spec_hash"], entry["derived_sha256"]
     except (OSError, KeyError, TypeError) as exc:

@@ -709,3 +709,17 @@ def test_the_kit_prints_the_same_student_reference(venv):
         assert proc.returncode == 0, err
         full = run_grade("contract", "--sheet", sheet_id)
         assert out == full.stdout and "| hidden |" in out
+
+
+def test_finding_the_kit_imports_nothing_heavy(venv):
+    """`grade` starts the worker before it imports numpy and pydantic: finding the kit's
+    sheets must not import them (through gradekit's `check`)."""
+    code = (
+        "import sys; from grader import sheets; print(sheets.available()); "
+        "print(sorted(m for m in ('gradekit', 'numpy', 'pydantic', 'grader.runner') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [venv / "bin" / "python", "-c", code], cwd=venv, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == [repr(SHEETS), "[]"]
