@@ -8,20 +8,54 @@ a message a student can act on; it never becomes a grader traceback.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
+import stat
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_CODE_BYTES = 5 << 20  # the code itself, in a module or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 200 << 20  # a notebook may carry plots and other outputs
+MAX_CELLS = 10_000  # cells of any kind in a notebook
+# Commas, braces and brackets in a notebook's raw JSON: an upper bound on its JSON values,
+# checked before parsing, so a notebook of millions of tiny values is not built in memory.
+MAX_JSON_ITEMS = 2_000_000
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_KINDS = [
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+]
 
 
 class LoadError(Exception):
     """The submission cannot be read; the message says why."""
 
     path: Path | None = None
+
+
+class Refused(LoadError):
+    """None of the entry's content was read: it is too large, or not a file the grader reads."""
+
+
+class NotAFile(Refused):
+    """A symlink, FIFO, device, socket or folder where a submission was expected.
+
+    Reading one could hang the grader (a FIFO), never end (``/dev/zero``) or
+    grade a file the student does not own (a link to the reference or to a
+    classmate's work), so the grader does not even open it.
+    """
 
 
 @dataclass(frozen=True)
@@ -32,18 +66,154 @@ class Source:
     notes: list[str] = field(default_factory=list)
 
 
-def read_submission(path: Path) -> Source:
-    notebook = path.suffix.lower() == ".ipynb"
-    limit = MAX_NOTEBOOK_BYTES if notebook else MAX_CODE_BYTES
-    size = path.stat().st_size
-    if size > limit:
-        raise LoadError(f"the file is {size >> 20} MiB; the limit is {limit >> 20} MiB")
-    data = path.read_bytes()
-    source = _read_notebook(data) if notebook else Source("submission.py", [_decode(data)], False)
+def is_notebook(name: str) -> bool:
+    return name.lower().endswith(".ipynb")
+
+
+def size_limit(name: str) -> int:
+    """How many bytes a submission file of this name may have."""
+    return MAX_NOTEBOOK_BYTES if is_notebook(name) else MAX_CODE_BYTES
+
+
+def read_submission(path: Path, *, follow_symlinks: bool = False) -> Source:
+    """Read and parse a submission named by a path (see ``read_file`` for what is refused)."""
+    return parse_submission(read_file(path, follow_symlinks=follow_symlinks), path.name)
+
+
+def parse_submission(data: bytes, name: str) -> Source:
+    """The cells of a submission whose bytes were read already (a notebook if ``name`` says so)."""
+    if is_notebook(name):
+        source = _read_notebook(data)
+    else:
+        source = Source("submission.py", [_decode(data)], False)
     code = sum(len(c.encode("utf-8", "surrogatepass")) for c in source.cells)
     if code > MAX_CODE_BYTES:
         raise LoadError(f"the code is {code >> 20} MiB; the limit is {MAX_CODE_BYTES >> 20} MiB")
     return source
+
+
+def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
+    """The bytes of a regular file reached without following a symlink, or ``Refused``.
+
+    Every component of the path as given is opened with ``O_NOFOLLOW`` (a
+    relative path from the working directory), so neither the file nor a folder
+    on the way may be a link. ``follow_symlinks`` is the TA's explicit opt-out;
+    even then only a regular file is read.
+    """
+    if follow_symlinks:
+        try:
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                raise NotAFile(f"{path} leads to {describe(mode)}, not a file")
+            fd = os.open(path, _FILE_FLAGS & ~os.O_NOFOLLOW)
+        except OSError as exc:
+            raise _unreadable(str(path), exc) from None
+        return _read_fd(fd, str(path), size_limit(path.name))
+    start = "/" if path.is_absolute() else "."
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    if not parts:
+        raise NotAFile(f"{path} is not a file")
+    return read_beneath(Path(start), parts)
+
+
+def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> bytes:
+    """The bytes of the regular file ``root/part/.../part``, following no symlink below root.
+
+    ``root`` itself is opened as given (it is the caller's own folder). Each
+    component is checked with ``lstat`` and opened with ``O_NOFOLLOW`` (and the
+    file with ``O_NONBLOCK``, so a FIFO swapped in after the check cannot block),
+    the opened file is checked once more with ``fstat``, and at most its size
+    limit plus one byte is read: a file that grows while being read is refused
+    rather than read without end. Raises ``Refused`` (never an ``OSError``).
+    """
+    walked = root
+    try:
+        fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    except OSError as exc:
+        raise _unreadable(str(root), exc) from None
+    try:
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            walked = walked / part
+            name = shown if last and shown is not None else _shown_path(root, walked)
+            try:
+                mode = os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode
+            except OSError as exc:
+                raise _unreadable(name, exc) from None
+            wanted = stat.S_ISREG if last else stat.S_ISDIR
+            if not wanted(mode):
+                raise NotAFile(
+                    f"{name} is {describe(mode)}, not {'a file' if last else 'a folder'}"
+                )
+            try:
+                child = os.open(part, _FILE_FLAGS if last else _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:  # replaced since the lstat: by a link, say
+                raise _unreadable(name, exc) from None
+            os.close(fd)
+            fd = child
+        fd, opened = -1, fd
+        return _read_fd(opened, name, size_limit(parts[-1]))
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def describe(mode: int) -> str:
+    """What a file of this mode is, in words, for a refusal message."""
+    for test, words in _KINDS:
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def _shown_path(root: Path, path: Path) -> str:
+    """A path as the caller gave it (``read_file``), else relative to the batch folder."""
+    if root in (Path("."), Path("/")):
+        return path.as_posix()
+    return path.relative_to(root).as_posix()
+
+
+def _unreadable(name: str, exc: OSError) -> NotAFile:
+    if exc.errno == errno.ELOOP:
+        return NotAFile(f"{name} is a symbolic link, not a file")
+    if exc.errno == errno.ENOTDIR:
+        return NotAFile(f"{name} is not a folder")
+    return NotAFile(f"{name} cannot be read: {exc.strerror or exc}")
+
+
+def _read_fd(fd: int, name: str, limit: int) -> bytes:
+    """Read a just-opened file (closing it): refused unless regular and within ``limit``."""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile(f"{name} is {describe(info.st_mode)}, not a file")
+        if info.st_size > limit:
+            raise Refused(_too_large(name, info.st_size, limit))
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise Refused(_too_large(name, total, limit, growing=True))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _too_large(name: str, size: int, limit: int, growing: bool = False) -> str:
+    more = "more than " if growing else ""
+    return f"{name} is {more}{_mib(size)}; the limit is {_mib(limit)}"
+
+
+def _mib(size: int) -> str:
+    if size < 1 << 20:
+        return f"{size:,} bytes"
+    return f"{size / (1 << 20):.1f} MiB" if size < (10 << 20) else f"{size >> 20} MiB"
 
 
 def _decode(data: bytes) -> str:
@@ -66,36 +236,50 @@ def _read_notebook(data: bytes) -> Source:
 
     Only JSON that is not a notebook at all is refused: a file saved by another
     tool with, say, a missing cell id or odd metadata still has its code read,
-    with a note, rather than costing the student every point.
+    with a note, rather than costing the student every point. The work is
+    bounded before anything is built: the raw bytes are counted for cells and
+    JSON values, plain ``json.loads`` parses, and nbformat is needed only to
+    validate (bounded by the cell count) and to convert old v3 notebooks.
     """
-    import nbformat
-
+    cells_seen = data.count(b'"cell_type"')
+    if cells_seen > MAX_CELLS:
+        raise LoadError(_too_many_cells(cells_seen))
+    items = data.count(b",") + data.count(b"{") + data.count(b"[")
+    if items > MAX_JSON_ITEMS:
+        raise LoadError(
+            f"the notebook holds about {items:,} JSON values; the limit is {MAX_JSON_ITEMS:,}: "
+            "clear its outputs and submit it again"
+        )
     text = _decode(data)
+    try:
+        nb = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise LoadError(f"this is not a valid Jupyter notebook: {str(exc)[:200]}") from None
+    if not isinstance(nb, dict):
+        raise LoadError("this is not a valid Jupyter notebook: it is not a JSON object")
     notes = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns on stderr about missing ids etc.
-        try:
-            nb = nbformat.reads(text, as_version=4)
-        except json.JSONDecodeError as exc:
-            raise LoadError(f"this is not a valid Jupyter notebook: {exc}") from None
-        except Exception as exc:  # nbformat raises assorted errors for odd JSON
-            raise LoadError(
-                f"this is not a valid Jupyter notebook ({type(exc).__name__})"
-            ) from None
+        nb = _as_version_4(nb)
+        raw_cells = nb.get("cells")
+        if not isinstance(raw_cells, list):
+            raise LoadError("this is not a valid Jupyter notebook: it has no list of cells")
+        if len(raw_cells) > MAX_CELLS:
+            raise LoadError(_too_many_cells(len(raw_cells)))
+        import nbformat
+
         try:
             nbformat.validate(nb)
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             notes.append(f"the notebook bends the notebook format ({first[:120]}); graded anyway")
-    raw_cells = nb.get("cells") if isinstance(nb, dict) else None
-    if not isinstance(raw_cells, list):
-        raise LoadError("this is not a valid Jupyter notebook: it has no list of cells")
     cells = []
     for index, cell in enumerate(raw_cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         raw = cell.get("source", "")
-        raw = "".join(raw) if isinstance(raw, list) else raw
+        if isinstance(raw, list) and all(isinstance(part, str) for part in raw):
+            raw = "".join(raw)
         if not isinstance(raw, str):
             continue
         source, note = strip_ipython(raw)
@@ -107,20 +291,116 @@ def _read_notebook(data: bytes) -> Source:
     return Source("submission.ipynb", cells, notebook=True, notes=notes)
 
 
+def _as_version_4(nb: dict) -> dict:
+    """A v4 notebook as it is; an older one converted by nbformat (its cells are bounded first)."""
+    major = nb.get("nbformat", 4)
+    if isinstance(major, int) and not isinstance(major, bool) and major >= 4:
+        return nb
+    worksheets = nb.get("worksheets")
+    if isinstance(worksheets, list):
+        count = sum(len(w.get("cells", ())) for w in worksheets if isinstance(w, dict))
+        if count > MAX_CELLS:
+            raise LoadError(_too_many_cells(count))
+    import nbformat
+
+    try:
+        converted = nbformat.convert(nbformat.from_dict(nb), 4)
+    except Exception as exc:  # nbformat raises assorted errors for odd JSON
+        raise LoadError(f"this is not a valid Jupyter notebook ({type(exc).__name__})") from None
+    return converted if isinstance(converted, dict) else {}
+
+
+def _too_many_cells(count: int) -> str:
+    return f"the notebook has {count:,} cells; the limit is {MAX_CELLS:,}"
+
+
+# What the scanner below looks for in code, and in a string closed by each delimiter.
+_CODE_TOKEN = re.compile(r"#|'''|\"\"\"|'|\"|[(\[{]|[)\]}]|\\$")
+_STRING_END = {q: re.compile(r"\\(.|$)|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
+# ``x = %timeit -o f()`` or ``a, b = !ls``: IPython's assignment from a magic or a shell line.
+_MAGIC_ASSIGN = re.compile(r"(?P<target>[^\W\d]\w*(?:\s*[.,]\s*[^\W\d]\w*)*)\s*=\s*[%!]")
+
+
 def strip_ipython(source: str) -> tuple[str, str | None]:
-    """Blank IPython-only lines, keeping line numbers; skip cells of non-Python magics."""
-    lines = source.splitlines()
-    first = lines[0].strip() if lines else ""
+    """Blank IPython-only lines, keeping line numbers; skip cells of non-Python magics.
+
+    IPython's own rule decides what is IPython syntax: only a line that starts a
+    statement can be a magic (``%``), a shell line (``!``) or a help request
+    (``obj?``), never a line inside brackets, inside a string or after a
+    backslash. So ``(a\\n != b)`` stays Python. A magic ends at the end of its
+    line (and the lines it continues with a backslash); ``x = %timeit f()``
+    becomes ``x = None`` so later uses of ``x`` still find a name.
+    """
+    lines = re.split(r"\r\n?|\n", source)
+    first = lines[0].strip()
     if first.startswith("%%"):
         magic = first[2:].split()[0] if first[2:].split() else ""
         if magic not in PYTHON_CELL_MAGICS:
             return "", f"skipped (%%{magic} cell magic)"
         lines[0] = ""
     out = []
+    depth, quote, continued, in_magic = 0, None, False, False
     for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and " " not in stripped):
-            out.append(line[: len(line) - len(stripped)] + "pass")
-        else:
-            out.append(line)
+        if in_magic:  # the backslash-continued tail of a magic or shell line
+            out.append("")
+            in_magic = line.endswith("\\")
+            continue
+        if depth == 0 and quote is None and not continued:
+            replaced = _ipython_line(line)
+            if replaced is not None:
+                out.append(replaced)
+                in_magic = line.endswith("\\")
+                continue
+        out.append(line)
+        depth, quote, continued = _scan(line, depth, quote)
     return "\n".join(out), None
+
+
+def _ipython_line(line: str) -> str | None:
+    """What replaces a statement-starting line if it is IPython syntax, else None."""
+    stripped = line.lstrip()
+    indent = line[: len(line) - len(stripped)]
+    if stripped.startswith(("%", "!")):
+        return indent + "pass"
+    assign = _MAGIC_ASSIGN.match(stripped)
+    if assign:
+        target = assign["target"]
+        return f"{indent}{target} = {', '.join(['None'] * (target.count(',') + 1))}"
+    help_request = stripped.startswith("?") or stripped.endswith("?")
+    if help_request and " " not in stripped and not stripped.startswith("#"):
+        return indent + "pass"
+    return None
+
+
+def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bool]:
+    """The bracket depth, open string and backslash continuation after ``line``.
+
+    A small scanner rather than ``tokenize``: a cell holding IPython syntax is
+    not Python, and the tokenizer's behaviour on it differs between versions.
+    """
+    pos = 0
+    while True:
+        if quote is not None:
+            found = _STRING_END[quote].search(line, pos)
+            if found is None:  # a single-quoted string cannot span lines: stop looking for it
+                return depth, (quote if len(quote) == 3 else None), False
+            pos = found.end()
+            if found.group() == "\\":  # a backslash at the end of the line
+                return depth, quote, True
+            if found.group() == quote:
+                quote = None
+            continue
+        found = _CODE_TOKEN.search(line, pos)
+        if found is None:
+            return depth, None, False
+        token, pos = found.group(), found.end()
+        if token == "#":
+            return depth, None, False
+        if token == "\\":
+            return depth, None, True
+        if token in "([{":
+            depth += 1
+        elif token in ")]}":
+            depth = max(0, depth - 1)
+        else:
+            quote = token

@@ -20,7 +20,7 @@ import numpy as np
 
 from grader.comparison import Unusable, computed_in_float32, short
 from grader.isolation import Isolation, isolation
-from grader.loading import LoadError
+from grader.loading import LoadError, Source
 from grader.sandbox import Reply, neutral_paths
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
 from grader.spec import Case, Check, Exercise, Mistake, Sheet
@@ -129,10 +129,12 @@ def grade_file(
     sheet_loader: Callable[[], Sheet],
     options: Options | None = None,
     display_name: str | None = None,
+    source: Source | None = None,
 ) -> Outcome:
-    """Grade one file from start to end."""
+    """Grade one file from start to end (``source``: its content, if already read)."""
     options = options or Options()
-    return grade_session(open_session(path, options), sheet_loader, options, display_name)
+    opened = open_session(path, options, source)
+    return grade_session(opened, sheet_loader, options, display_name)
 
 
 def grade_session(

@@ -189,13 +189,19 @@ class Session:
         self.worker.close()
 
 
-def open_session(path: Path, options: Options) -> Session | LoadError:
-    """Read the file, start the worker and send it the code, without waiting."""
-    try:
-        source = read_submission(path)
-    except LoadError as exc:
-        exc.path = path
-        return exc
+def open_session(path: Path, options: Options, source: Source | None = None) -> Session | LoadError:
+    """Start the worker and send it the code, without waiting.
+
+    ``source`` is the submission already read (``grade batch`` hashes exactly the
+    bytes it grades; the CLI refuses a symlink before grading); without it the
+    file at ``path`` is read here, following no symlink.
+    """
+    if source is None:
+        try:
+            source = read_submission(path)
+        except LoadError as exc:
+            exc.path = path
+            return exc
     session = Session(path, source, options)
     session.start()
     session.begin_load()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
 
-from grader.loading import LoadError, read_submission, strip_ipython
+from grader import loading
+from grader.loading import LoadError, NotAFile, Refused, read_submission, strip_ipython
 
 
 def notebook(tmp_path, *cells):
@@ -113,3 +115,116 @@ def test_a_notebook_bending_the_format_is_graded_with_a_note(tmp_path):
     src = read_submission(path)
     assert src.cells == ["x = 1\ny = 2"]
     assert any("graded anyway" in n for n in src.notes)
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("y = (a\n     != b)", "y = (a\n     != b)"),
+        ("z = (a\n % b)", "z = (a\n % b)"),
+        ("w = [a,\n     !b]", "w = [a,\n     !b]"),
+        ("v = a \\\n  != b", "v = a \\\n  != b"),
+        (
+            's = """\n%not a magic\n!nor this\n"""\n%who',
+            's = """\n%not a magic\n!nor this\n"""\npass',
+        ),
+        ("t = 'a\\\n%b'\n!ls", "t = 'a\\\n%b'\npass"),
+        ("u = f(1,  # ( in a comment\n  2)\n%who", "u = f(1,  # ( in a comment\n  2)\npass"),
+        ("x = %timeit -o f()\nprint(x.best)", "x = None\nprint(x.best)"),
+        ("files = !ls\nn = len(files)", "files = None\nn = len(files)"),
+        ("a, b = !ls\nself.x = %who_ls", "a, b = None, None\nself.x = None"),
+        ("%time f(1, \\\n  2)\nx = 1", "pass\n\nx = 1"),
+        ("obj?\n??obj\n# what?", "pass\npass\n# what?"),
+        ("ok = x == 1", "ok = x == 1"),
+    ],
+)
+def test_ipython_syntax_follows_ipythons_rules(cell, expected):
+    assert strip_ipython(cell) == (expected, None)
+
+
+def test_a_continuation_line_starting_like_a_magic_is_graded_as_python(tmp_path):
+    cell = "def differs(a, b):\n    return (a\n  != b)\n\n\ndef rest(a, b):\n    return (a\n % b)"
+    namespace: dict = {}
+    exec(read_submission(notebook(tmp_path, cell)).cells[0], namespace)
+    assert namespace["differs"](1, 2) is True and namespace["rest"](7, 4) == 3
+
+
+def test_a_notebook_of_too_many_cells_is_refused_quickly(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1") for _ in range(loading.MAX_CELLS + 1)]
+    path = tmp_path / "many.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(LoadError, match="10,001 cells; the limit is 10,000"):
+        read_submission(path)
+
+
+def test_a_notebook_of_millions_of_tiny_values_is_refused_before_parsing(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=["ab\n"] * 5000)]
+    nb.cells = [cell]
+    path = tmp_path / "chatty.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(loading, "MAX_JSON_ITEMS", 4000)
+    monkeypatch.setattr(loading.json, "loads", None)  # refused before parsing
+    with pytest.raises(LoadError, match="clear its outputs"):
+        read_submission(path)
+
+
+def test_an_old_v3_notebook_is_converted(tmp_path):
+    nb = nbformat.v3.new_notebook()
+    nb.worksheets = [nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell("x = 1")])]
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.writes(nb, version=3))
+    assert read_submission(path).cells == ["x = 1"]
+
+
+@pytest.mark.parametrize("content", [b'{"cells": [{"cell_type": "code", "source": [1, 2]}]}'])
+def test_a_cell_source_of_the_wrong_type_is_not_a_traceback(tmp_path, content):
+    path = tmp_path / "odd.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(LoadError, match="no code cells"):
+        read_submission(path)
+
+
+def test_a_symlink_is_refused_unless_followed(tmp_path):
+    real = tmp_path / "real.py"
+    real.write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to(real)
+    with pytest.raises(NotAFile, match=r"link\.py is a symbolic link"):
+        read_submission(tmp_path / "link.py")
+    assert read_submission(tmp_path / "link.py", follow_symlinks=True).cells == ["x = 1\n"]
+
+
+def test_a_folder_on_the_way_may_not_be_a_symlink(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "s.py").write_text("x = 1\n")
+    (tmp_path / "bob").symlink_to(tmp_path / "real")
+    with pytest.raises(NotAFile, match="bob is a symbolic link"):
+        read_submission(tmp_path / "bob" / "s.py")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    with pytest.raises(NotAFile, match=r"pipe\.py is a FIFO"):
+        read_submission(tmp_path / "pipe.py")
+    with pytest.raises(NotAFile, match="FIFO"):
+        read_submission(tmp_path / "pipe.py", follow_symlinks=True)
+
+
+def test_a_sparse_huge_file_is_refused_by_its_size_without_reading(tmp_path):
+    path = tmp_path / "huge.ipynb"
+    with path.open("wb") as f:
+        f.truncate(3 << 29)
+    with pytest.raises(Refused, match=r"huge\.ipynb is 1536 MiB; the limit is 200 MiB"):
+        read_submission(path)
+
+
+def test_read_beneath_counts_what_it_reads(tmp_path, monkeypatch):
+    path = tmp_path / "s.py"
+    path.write_bytes(b"x = 1\n" * 10)
+    monkeypatch.setattr(loading, "MAX_CODE_BYTES", 30)
+    with pytest.raises(Refused, match=r"s\.py is 60 bytes; the limit is 30 bytes"):
+        loading.read_beneath(tmp_path, ["s.py"])
+    monkeypatch.setattr(loading, "MAX_CODE_BYTES", 60)
+    assert loading.read_beneath(tmp_path, ["s.py"]) == b"x = 1\n" * 10
