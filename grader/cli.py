@@ -183,6 +183,12 @@ def _grade_parser() -> argparse.ArgumentParser:
         help="wall-time limit for the whole submission, reloads included "
         f"(default {SUBMISSION_TIMEOUT:g})",
     )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="grade SUBMISSION even if it, or a folder on its path, is a symbolic link "
+        "(refused by default: a link may lead to a file that is not the student's)",
+    )
     return p
 
 
@@ -192,9 +198,9 @@ def _grade(argv: list[str]) -> int:
     from grader import sheets
 
     path: Path = args.submission
-    if not path.exists():
+    if not os.path.lexists(path):
         parser.error(f"no such file: {path}")
-    if path.is_dir():
+    if path.is_dir() and (args.follow_symlinks or not path.is_symlink()):
         parser.error(f"{path} is a directory; grade a folder of submissions with `grade batch`")
     if path.suffix.lower() not in (".py", ".ipynb"):
         parser.error(f"{path} is not a .py module or .ipynb notebook")
@@ -207,6 +213,7 @@ def _grade(argv: list[str]) -> int:
     ):
         parser.error("time limits must be positive")
 
+    from grader.loading import LoadError, NotAFile, Source, read_submission
     from grader.session import Options, open_session
 
     options = Options(
@@ -215,7 +222,15 @@ def _grade(argv: list[str]) -> int:
         load_timeout=args.load_timeout,
         submission_timeout=args.submission_timeout,
     )
-    opened = open_session(path, options)  # the worker boots while we import and build the spec
+    source: Source | LoadError
+    try:
+        source = read_submission(path, follow_symlinks=args.follow_symlinks)
+    except NotAFile as exc:  # nothing was read: the TA named something that is not a file
+        hint = "; --follow-symlinks grades it anyway" if exc.link else ""
+        parser.error(f"not graded: {exc}{hint}")
+    except LoadError as exc:  # a file that cannot be loaded is graded: 0 with the reason
+        source = exc
+    opened = open_session(path, options, source)  # the worker boots while we build the spec
 
     from grader import report
     from grader.runner import grade_session

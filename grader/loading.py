@@ -57,6 +57,10 @@ class NotAFile(Refused):
     classmate's work), so the grader does not even open it.
     """
 
+    def __init__(self, message: str, link: bool = False) -> None:
+        super().__init__(message)
+        self.link = link  # a symlink was refused (``--follow-symlinks`` would follow it)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -140,11 +144,9 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
                 mode = os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode
             except OSError as exc:
                 raise _unreadable(name, exc) from None
-            wanted = stat.S_ISREG if last else stat.S_ISDIR
-            if not wanted(mode):
-                raise NotAFile(
-                    f"{name} is {describe(mode)}, not {'a file' if last else 'a folder'}"
-                )
+            if not (stat.S_ISREG if last else stat.S_ISDIR)(mode):
+                wanted = "a file" if last else "a folder"
+                raise NotAFile(f"{name} is {describe(mode)}, not {wanted}", stat.S_ISLNK(mode))
             try:
                 child = os.open(part, _FILE_FLAGS if last else _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:  # replaced since the lstat: by a link, say
@@ -175,7 +177,7 @@ def _shown_path(root: Path, path: Path) -> str:
 
 def _unreadable(name: str, exc: OSError) -> NotAFile:
     if exc.errno == errno.ELOOP:
-        return NotAFile(f"{name} is a symbolic link, not a file")
+        return NotAFile(f"{name} is a symbolic link", link=True)
     if exc.errno == errno.ENOTDIR:
         return NotAFile(f"{name} is not a folder")
     return NotAFile(f"{name} cannot be read: {exc.strerror or exc}")

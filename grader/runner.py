@@ -129,7 +129,7 @@ def grade_file(
     sheet_loader: Callable[[], Sheet],
     options: Options | None = None,
     display_name: str | None = None,
-    source: Source | None = None,
+    source: Source | LoadError | None = None,
 ) -> Outcome:
     """Grade one file from start to end (``source``: its content, if already read)."""
     options = options or Options()

@@ -189,19 +189,24 @@ class Session:
         self.worker.close()
 
 
-def open_session(path: Path, options: Options, source: Source | None = None) -> Session | LoadError:
+def open_session(
+    path: Path, options: Options, source: Source | LoadError | None = None
+) -> Session | LoadError:
     """Start the worker and send it the code, without waiting.
 
-    ``source`` is the submission already read (``grade batch`` hashes exactly the
-    bytes it grades; the CLI refuses a symlink before grading); without it the
-    file at ``path`` is read here, following no symlink.
+    ``source`` is the submission already read, or why it could not be
+    (``grade batch`` hashes exactly the bytes it grades; the CLI refuses a
+    symlink before grading); without it the file at ``path`` is read here,
+    following no symlink.
     """
     if source is None:
         try:
             source = read_submission(path)
         except LoadError as exc:
-            exc.path = path
-            return exc
+            source = exc
+    if isinstance(source, LoadError):
+        source.path = path
+        return source
     session = Session(path, source, options)
     session.start()
     session.begin_load()
