@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader import ci_formats
@@ -29,6 +31,7 @@ from grader.gradebook import (
     GRADER_ERROR,
     NO_SUBMISSION,
     NOT_LOADED,
+    REFUSED,
     Entry,
     Gradebook,
     GradebookError,
@@ -39,6 +42,14 @@ from grader.gradebook import (
     write_csv,
 )
 from grader.isolation import verified_isolation
+from grader.loading import (
+    LoadError,
+    Refused,
+    Source,
+    describe,
+    parse_submission,
+    read_beneath,
+)
 from grader.report import to_json
 from grader.runner import LOAD_TIMEOUT, Options, grade_file
 from grader.session import SUBMISSION_TIMEOUT
@@ -47,10 +58,14 @@ from grader.text import NAME_LIMIT, safe
 
 SUFFIXES = (".py", ".ipynb")
 SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
+MAX_DEPTH = 32  # folders below a student's folder that are looked into
+MAX_ENTRIES = 100_000  # entries looked at in one student's folder
+NAMES_SHOWN = 5  # a message lists this many names, then "and N more"
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 DEFAULT_DB = Path("gradebook.sqlite")
 EXIT_GRADED, EXIT_INTERNAL = 0, 1
 
-EPILOG = """\
+EPILOG = f"""\
 what is a submission:
   every .py / .ipynb file directly in DIR (its id is the file name), and every
   folder in DIR (one per student; its id is the folder name) holding one such
@@ -60,12 +75,22 @@ what is a submission:
   status "ambiguous". Hidden files and folders, __pycache__ and __MACOSX are
   skipped, as is any other kind of file.
 
+what is never read:
+  only regular files reached without following a symbolic link. A link in DIR
+  (to a file or a folder) is a submission of its own with status "refused";
+  links inside a student's folder are not followed, and a submission that is a
+  link, FIFO or device is refused, as is a .py over 5 MiB or an .ipynb over
+  200 MiB (judged by its size before reading) and a student's folder of more
+  than {MAX_ENTRIES:,} entries. Folders more than {MAX_DEPTH} levels below a
+  student's folder are not looked into. A refused entry's content is not read.
+
 the gradebook (--db, default ./gradebook.sqlite):
   a SQLite table `grades` keyed by sheet, submission, the file's sha256, the
   seed and the sheet's list of checks, holding score, max_score, status, the
   full JSON report and graded_at. Every result is committed as soon as it is
   graded, so after an interruption the same command grades only what is
   missing; a changed file is graded again (older versions stay as history).
+  A grade is stored under the hash of exactly the bytes that were graded.
   Time limits are not part of the key: pass --regrade after changing them.
 
 status of a row:
@@ -73,6 +98,9 @@ status of a row:
   not_loaded     the file could not be loaded (syntax error, hang...): score 0
   no_submission  the student's folder holds no .py or .ipynb: score 0
   ambiguous      the folder holds several and none stands out: score 0
+  refused        not read (see above): a link, FIFO or device, too large, too
+                 many entries, or nothing to grade but links or deep folders:
+                 score 0; the message says which
   grader_error   the grader itself failed on it (exit status 1); retried next run
 
 exit status: 0 the batch was graded (any scores), 2 usage error,
@@ -89,45 +117,164 @@ class Submission:
     shown: str  # the path relative to DIR, as the report names it
     status: str = GRADED
     message: str = ""
+    parts: tuple[str, ...] = ()  # the path below DIR, opened one component at a time
 
 
 def discover(root: Path, sheet_id: str) -> list[Submission]:
-    """Every submission in ``root``, sorted by id; see EPILOG for the rules."""
+    """Every submission in ``root``, sorted by id; see EPILOG for the rules.
+
+    Nothing is followed below ``root``: entries are judged by ``lstat`` and
+    folders opened with ``O_NOFOLLOW`` relative to their parent's descriptor,
+    so a link, a FIFO or a device is named, never opened, and however deep or
+    wide a student's folder, the walk stays within its budget.
+    """
     found = []
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if _skipped(entry.name):
-            continue
-        if entry.is_file() and entry.suffix.lower() in SUFFIXES:
-            found.append(Submission(entry.name, entry, entry.name))
-        elif entry.is_dir():
-            found.append(_from_folder(root, entry, sheet_id))
+    root_fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    try:
+        for name, mode in sorted(_listing(root_fd)):
+            if _skipped(name):
+                continue
+            suffixed = name.lower().endswith(SUFFIXES)
+            if stat.S_ISREG(mode) and suffixed:
+                found.append(Submission(name, root / name, name, parts=(name,)))
+            elif stat.S_ISDIR(mode):
+                found.append(_from_folder(root, root_fd, name, sheet_id))
+            elif stat.S_ISLNK(mode) or (suffixed and not stat.S_ISREG(mode)):
+                found.append(Submission(name, None, name, REFUSED, _not_read(name, mode)))
+    finally:
+        os.close(root_fd)
     return found
+
+
+def _not_read(name: str, mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return f"{name} is a symbolic link: links are not followed"
+    return f"{name} is {describe(mode)}, not a regular file: not read"
 
 
 def _skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_DIRS
 
 
-def _from_folder(root: Path, folder: Path, sheet_id: str) -> Submission:
-    candidates = []
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _skipped(d))
-        candidates += [
-            Path(here, f) for f in sorted(files) if not _skipped(f) and f.lower().endswith(SUFFIXES)
-        ]
-    picked = pick(folder, candidates, sheet_id)
+def _listing(dir_fd: int, budget: int | None = None) -> Iterator[tuple[str, int]]:
+    """The names in a folder with their ``lstat`` modes (vanished entries left out)."""
+    with os.scandir(dir_fd) as entries:
+        for count, entry in enumerate(entries):
+            if budget is not None and count >= budget:
+                raise _TooMany
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue
+            yield entry.name, mode
+
+
+class _TooMany(Exception):
+    """A student's folder has more entries than the walk looks at."""
+
+
+@dataclass
+class _Walk:
+    """What a walk of one student's folder saw."""
+
+    candidates: list[tuple[tuple[str, ...], int]]  # (path below DIR, lstat mode)
+    links: list[str]  # links and special files that could have held the submission
+    too_deep: bool = False
+
+
+def _walk(root_fd: int, name: str) -> _Walk:
+    """Walk a student's folder without following links, within MAX_DEPTH and MAX_ENTRIES.
+
+    Iterative, holding one descriptor per level being walked: a folder nested a
+    thousand deep or holding a million entries costs the budget, not a
+    traceback. Raises ``_TooMany`` when the budget runs out.
+    """
+    walk = _Walk([], [])
+    budget = [MAX_ENTRIES]
+    # Each level: its descriptor, its path below DIR, and the subfolders still to visit.
+    stack: list[tuple[int, tuple[str, ...], Iterator[str]]] = []
+
+    def enter(fd: int, parts: tuple[str, ...]) -> None:
+        stack.append((fd, parts, iter([])))  # closed by the finally below if listing fails
+        subfolders = []
+        for entry, mode in _listing(fd, budget[0]):
+            budget[0] -= 1
+            if _skipped(entry):
+                continue
+            if stat.S_ISDIR(mode):
+                subfolders.append(entry)
+            elif entry.lower().endswith(SUFFIXES):
+                walk.candidates.append(((*parts, entry), mode))
+            elif stat.S_ISLNK(mode):
+                walk.links.append("/".join((*parts[1:], entry)))
+        stack[-1] = (fd, parts, iter(sorted(subfolders)))
+
+    try:
+        enter(os.open(name, _DIR_FLAGS, dir_fd=root_fd), (name,))
+        while stack:
+            fd, parts, subfolders = stack[-1]
+            sub = next(subfolders, None)
+            if sub is None:
+                os.close(stack.pop()[0])
+            elif len(stack) > MAX_DEPTH:
+                walk.too_deep = True
+            else:
+                try:
+                    child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
+                except OSError:  # replaced by a link since the listing, or unreadable
+                    walk.links.append("/".join((*parts[1:], sub)))
+                    continue
+                enter(child, (*parts, sub))
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
+    walk.candidates.sort()
+    return walk
+
+
+def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submission:
+    shown = name + "/"
+    try:
+        walk = _walk(root_fd, name)
+    except _TooMany:
+        message = (
+            f"the folder {shown} holds more than {MAX_ENTRIES:,} entries; the grader does not "
+            "look through it (keep only the submission)"
+        )
+        return Submission(name, None, shown, REFUSED, message)
+    except OSError as exc:
+        return Submission(name, None, shown, REFUSED, f"the folder {shown} cannot be read: {exc}")
+    paths = {root.joinpath(*parts): (parts, mode) for parts, mode in walk.candidates}
+    picked = pick(root / name, list(paths), sheet_id)
     if picked is not None:
-        return Submission(folder.name, picked, picked.relative_to(root).as_posix())
-    shown = folder.name + "/"
-    if not candidates:
-        message = f"the folder {shown} holds no .py or .ipynb file"
-        return Submission(folder.name, None, shown, NO_SUBMISSION, message)
-    names = ", ".join(c.relative_to(folder).as_posix() for c in candidates)
-    message = (
-        f"the folder {shown} holds several files that could be the submission ({names}); "
-        f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
-    )
-    return Submission(folder.name, None, shown, AMBIGUOUS, message)
+        parts, mode = paths[picked]
+        relative = "/".join(parts)
+        if not stat.S_ISREG(mode):
+            return Submission(name, None, relative, REFUSED, _not_read(relative, mode))
+        return Submission(name, picked, relative, parts=parts)
+    if paths:
+        names = _few(["/".join(parts[1:]) for parts, _ in walk.candidates])
+        message = (
+            f"the folder {shown} holds several files that could be the submission ({names}); "
+            f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
+        )
+        return Submission(name, None, shown, AMBIGUOUS, message)
+    message = f"the folder {shown} holds no .py or .ipynb file"
+    unseen = []
+    if walk.links:
+        unseen.append(f"links not followed: {_few(sorted(walk.links))}")
+    if walk.too_deep:
+        unseen.append(f"folders more than {MAX_DEPTH} levels deep not looked into")
+    if unseen:
+        return Submission(name, None, shown, REFUSED, f"{message} ({'; '.join(unseen)})")
+    return Submission(name, None, shown, NO_SUBMISSION, message)
+
+
+def _few(names: list[str]) -> str:
+    """A few names (each bounded), then how many more: a message stays short."""
+    shown = [n if len(n) <= 80 else n[:79] + "…" for n in names[:NAMES_SHOWN]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
 def pick(folder: Path, candidates: list[Path], sheet_id: str) -> Path | None:
@@ -237,7 +384,10 @@ def main(argv: list[str]) -> int:
         if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
             parser.error(f"{name} {path}: not a file in an existing folder")
     sheet = sheets.load(args.sheet)
-    found = discover(args.dir, sheet.id)
+    try:
+        found = discover(args.dir, sheet.id)
+    except OSError as exc:
+        parser.error(f"cannot read the folder {args.dir}: {exc.strerror or exc}")
     if not found:
         parser.error(
             f"{args.dir} holds no submissions: no .py or .ipynb file and no folder "
@@ -260,7 +410,8 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
     reused: set[str] = set()
     todo: list[tuple[Submission, Key]] = []
     for sub in found:
-        key = Key(sheet.id, sub.id, _fingerprint(sub), args.seed, spec)
+        sub, digest = _fingerprint(args.dir, sub)
+        key = Key(sheet.id, sub.id, digest, args.seed, spec)
         stored = None if args.regrade else book.get(key)
         if stored is not None and stored.status != GRADER_ERROR:
             rows[sub.id] = stored
@@ -281,7 +432,7 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
         load_timeout=args.load_timeout,
         submission_timeout=args.submission_timeout,
     )
-    failures = _grade_all(todo, sheet, options, args.jobs, book, rows)
+    failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows)
     seconds = time.monotonic() - started
     print(
         f"graded {len(todo)}, reused {len(reused)}, {len(rows)} submissions in {seconds:.1f} s "
@@ -314,14 +465,33 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _fingerprint(sub: Submission) -> str:
-    """The file's sha256; for a folder with nothing to grade, a hash of why, so a fix shows."""
-    if sub.path is None:
-        return hashlib.sha256(f"{sub.status}:{sub.message}".encode()).hexdigest()
-    return hashlib.sha256(sub.path.read_bytes()).hexdigest()
+def _fingerprint(root: Path, sub: Submission) -> tuple[Submission, str]:
+    """The file's sha256, to find a stored grade; for an entry with nothing to grade, a hash of why.
+
+    Only decides what needs grading: the grading itself reads the file again
+    and stores its grade under the hash of exactly the bytes it graded. A file
+    that cannot be read safely (a link swapped in, grown too large) becomes a
+    ``refused`` entry here.
+    """
+    if sub.path is not None:
+        try:
+            return sub, _sha256(read_beneath(root, sub.parts, sub.shown))
+        except Refused as exc:
+            sub = replace(sub, path=None, status=REFUSED, message=str(exc))
+    return sub, _reason_hash(sub.status, sub.message)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _reason_hash(status: str, message: str) -> str:
+    """Stands for the file's hash where there is no file: a fixed folder gets a new key."""
+    return _sha256(f"{status}:{message}".encode())
 
 
 def _grade_all(
+    root: Path,
     todo: list[tuple[Submission, Key]],
     sheet: Sheet,
     options: Options,
@@ -332,13 +502,13 @@ def _grade_all(
     """Grade in parallel; store each result the moment it arrives. Returns the grader failures."""
     progress = _Progress(len(todo))
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    futures = {pool.submit(grade_one, sub, sheet, options): (sub, key) for sub, key in todo}
+    futures = {pool.submit(grade_one, root, sub, sheet, options): (sub, key) for sub, key in todo}
     failures = 0
     try:
         for future in as_completed(futures):
             sub, key = futures[future]
-            entry, trace = future.result()
-            book.put(key, entry)
+            entry, trace, digest = future.result()
+            book.put(replace(key, sha256=digest), entry)
             rows[sub.id] = entry
             progress.graded(sub.id, entry)
             if trace:
@@ -361,12 +531,32 @@ def _grade_all(
     return failures
 
 
-def grade_one(sub: Submission, sheet: Sheet, options: Options) -> tuple[Entry, str | None]:
-    """Grade one submission, never raising: a grader failure becomes its row (and a traceback)."""
+def grade_one(
+    root: Path, sub: Submission, sheet: Sheet, options: Options
+) -> tuple[Entry, str | None, str]:
+    """Grade one submission, never raising: a grader failure becomes its row (and a traceback).
+
+    The file is read once, safely (see ``loading.read_beneath``); the grade is
+    keyed by the hash of exactly those bytes, so a file swapped between the
+    hash and the grading cannot have one version's grade stored for another.
+    Returns the entry, a traceback if the grader failed, and the hash to key
+    the entry by.
+    """
     started = time.monotonic()
     assert sub.path is not None
     try:
-        outcome = grade_file(sub.path, lambda: sheet, options, display_name=sub.shown)
+        data = read_beneath(root, sub.parts, sub.shown)
+    except Refused as exc:
+        entry = Entry(REFUSED, 0.0, sheet.points, str(exc), path=sub.shown)
+        return entry, None, _reason_hash(REFUSED, str(exc))
+    digest = _sha256(data)
+    try:
+        source: Source | LoadError = parse_submission(data, sub.parts[-1])
+    except LoadError as exc:
+        source = exc
+    del data
+    try:
+        outcome = grade_file(sub.path, lambda: sheet, options, sub.shown, source)
         report = to_json(outcome)
         json.dumps(report, allow_nan=False)  # fail here, in this row, not in the gradebook
     except Exception as exc:
@@ -379,7 +569,7 @@ def grade_one(sub: Submission, sheet: Sheet, options: Options) -> tuple[Entry, s
             path=sub.shown,
             seconds=time.monotonic() - started,
         )
-        return entry, traceback.format_exc()
+        return entry, traceback.format_exc(), digest
     status = NOT_LOADED if outcome.load_error else GRADED
     entry = Entry(
         status,
@@ -390,7 +580,7 @@ def grade_one(sub: Submission, sheet: Sheet, options: Options) -> tuple[Entry, s
         sub.shown,
         outcome.seconds,
     )
-    return entry, None
+    return entry, None, digest
 
 
 class _Progress:

@@ -30,6 +30,7 @@ GRADED = "graded"  # loaded and every check ran, whatever the score
 NOT_LOADED = "not_loaded"  # the file could not be loaded: every check scored 0
 NO_SUBMISSION = "no_submission"  # a student's folder holds no .py or .ipynb
 AMBIGUOUS = "ambiguous"  # a student's folder holds several and none stands out
+REFUSED = "refused"  # a link, FIFO, device, too large, too many entries: nothing of it was read
 GRADER_ERROR = "grader_error"  # the grader itself failed: retried on the next run
 
 CSV_COLUMNS = ["submission", "score", "max_score", "status", "checks_passed", "checks_total"]

@@ -1,0 +1,250 @@
+"""What the grader opens: only regular files reached without a symlink, in grade and batch.
+
+Every hostile folder is built here in tmp_path: links to the reference, to a
+classmate and to a secret, FIFOs, devices, a sparse 1.5 GiB notebook, a folder
+nested 1,100 deep and one of 10,000 files. The batch must grade everyone else,
+give each of these a short row of its own, and never hang (subprocess timeout).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, run_grade
+from grader import batch
+
+SHEET2 = EXAMPLES / "sheet2"
+REFERENCE = ROOT / "reference" / "sheet2.py"
+SECRET = "TOKEN-7f3a9c-do-not-print"
+MAX_MESSAGE = 400  # a row's message stays short, whatever the folder holds
+
+
+def rows_of(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["submission"]: row for row in csv.DictReader(f)}
+
+
+def messages(db: Path) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(db) as con:
+        found = con.execute("SELECT submission, status, message FROM grades").fetchall()
+    con.close()
+    return {s: (status, message) for s, status, message in found}
+
+
+def nest(top: Path, depth: int) -> None:
+    """``top/d/d/.../d/sheet2.py``, ``depth`` folders deep, built by descriptor (no long paths)."""
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(os.open("sheet2.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+
+
+def unnest(top: Path) -> None:
+    """Remove what ``nest`` built by lifting the chain a level at a time.
+
+    ``shutil.rmtree`` recurses once per level before Python 3.12, so it cannot.
+    """
+    while (top / "d").is_dir():
+        for name in os.listdir(top / "d"):
+            os.rename(top / "d" / name, top / f"up-{name}")
+        os.rmdir(top / "d")
+        if (top / "up-d").is_dir():
+            os.rename(top / "up-d", top / "d")
+    shutil.rmtree(top)
+
+
+@pytest.fixture
+def hostile_class(tmp_path):
+    """Two honest students and one of each hostile entry."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SHEET2 / "correct.py", subs / "honest.py")
+    (subs / "alice").mkdir()
+    shutil.copy(SHEET2 / "correct.py", subs / "alice" / "sheet2.py")
+    (subs / "ref.py").symlink_to(REFERENCE)
+    (subs / "bob").symlink_to(REFERENCE.parent, target_is_directory=True)
+    (subs / "mallory").mkdir()
+    (subs / "mallory" / "sheet2.py").symlink_to(Path("..") / "alice" / "sheet2.py")
+    (tmp_path / ".token").write_text(f"{SECRET}\n")
+    (subs / "eve").mkdir()
+    (subs / "eve" / "sheet2.py").symlink_to(tmp_path / ".token")
+    (subs / "fifo").mkdir()
+    os.mkfifo(subs / "fifo" / "sheet2.py")
+    os.mkfifo(subs / "pipe.py")
+    (subs / "zero").mkdir()
+    (subs / "zero" / "sheet2.ipynb").symlink_to("/dev/zero")
+    (subs / "sparse").mkdir()
+    with (subs / "sparse" / "sheet2.ipynb").open("wb") as f:
+        f.truncate(3 << 29)  # 1.5 GiB of holes: nothing on disk, everything to read
+    (subs / "broken").mkdir()
+    (subs / "broken" / "sheet2.py").symlink_to(tmp_path / "nowhere.py")
+    (subs / "linked").mkdir()
+    (subs / "linked" / "work").symlink_to(REFERENCE.parent, target_is_directory=True)
+    nest(subs / "deep", 1100)
+    (subs / "many").mkdir()
+    for i in range(10_000):
+        (subs / "many" / f"f{i:05d}.py").write_text("x = 1\n")
+    yield subs
+    unnest(subs / "deep")
+
+
+def test_a_hostile_class_is_graded_with_a_short_row_for_each_entry(tmp_path, hostile_class):
+    db, out = tmp_path / "book.sqlite", tmp_path / "grades.csv"
+    args = ("batch", hostile_class, "--sheet", "2", "--db", db, "--csv", out, "--jobs", "2")
+    proc = run_grade(*args, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = rows_of(out)
+    statuses = {s: r["status"] for s, r in rows.items()}
+    assert statuses == {
+        "honest.py": "graded",
+        "alice": "graded",
+        "ref.py": "refused",
+        "bob": "refused",
+        "mallory": "refused",
+        "eve": "refused",
+        "fifo": "refused",
+        "pipe.py": "refused",
+        "zero": "refused",
+        "sparse": "refused",
+        "broken": "refused",
+        "linked": "refused",
+        "deep": "refused",
+        "many": "ambiguous",
+    }
+    assert rows["honest.py"]["score"] == rows["alice"]["score"] == "100"
+    assert all(r["score"] == "0" for s, r in rows.items() if r["status"] != "graded")
+
+    why = messages(db)
+    assert all(len(message) <= MAX_MESSAGE for _, message in why.values()), why
+    expected = {
+        "ref.py": "ref.py is a symbolic link",
+        "bob": "bob is a symbolic link",
+        "mallory": "mallory/sheet2.py is a symbolic link",
+        "eve": "eve/sheet2.py is a symbolic link",
+        "fifo": "fifo/sheet2.py is a FIFO",
+        "pipe.py": "pipe.py is a FIFO",
+        "zero": "zero/sheet2.ipynb is a symbolic link",
+        "sparse": "sparse/sheet2.ipynb is 1536 MiB; the limit is 200 MiB",
+        "broken": "broken/sheet2.py is a symbolic link",
+        "linked": "links not followed: work",
+        "deep": f"more than {batch.MAX_DEPTH} levels deep",
+        "many": "and 9,995 more",
+    }
+    for submission, fragment in expected.items():
+        assert fragment in why[submission][1], (submission, why[submission])
+    everything = proc.stdout + proc.stderr + out.read_text() + db.read_bytes().decode("latin-1")
+    assert SECRET not in everything
+
+    again = run_grade(*args, timeout=240)  # nothing changed: every row is reused
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "graded 0, reused 14" in again.stderr
+    assert rows_of(out) == rows
+
+
+def test_a_device_node_is_never_opened(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "dev").mkdir(parents=True)
+    shutil.copy(SHEET2 / "correct.py", subs / "honest.py")
+    try:
+        os.mknod(subs / "dev" / "sheet2.py", stat.S_IFCHR | 0o644, os.makedev(1, 5))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot make a device node here ({exc.strerror}): needs root and mknod")
+    found = {s.id: s for s in batch.discover(subs, "2")}
+    assert found["dev"].status == "refused"
+    assert "dev/sheet2.py is a character device" in found["dev"].message
+    out = tmp_path / "g.csv"
+    proc = run_grade("batch", subs, "--sheet", "2", "--db", tmp_path / "b.sqlite", "--csv", out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {s: r["status"] for s, r in rows_of(out).items()} == {
+        "honest.py": "graded",
+        "dev": "refused",
+    }
+
+
+def test_a_file_swapped_during_the_batch_is_keyed_by_what_was_graded(tmp_path, monkeypatch):
+    """Swapping in a classmate's file while the batch runs must not leave its grade on yours."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    mine = subs / "mallory.py"
+    shutil.copy(SHEET2 / "partly_wrong.py", mine)
+    theirs = (SHEET2 / "correct.py").read_bytes()
+    db = tmp_path / "b.sqlite"
+    args = [str(subs), "--sheet", "2", "--db", str(db), "--jobs", "1", "--format", "json"]
+    real = batch.verified_isolation
+
+    def swap_after_the_hashing_pass():  # called between the hashing pass and the grading
+        mine.write_bytes(theirs)
+        return real()
+
+    monkeypatch.setattr(batch, "verified_isolation", swap_after_the_hashing_pass)
+    assert batch.main(args) == 0
+    with sqlite3.connect(db) as con:
+        stored = con.execute("SELECT sha256, score FROM grades").fetchall()
+    con.close()
+    assert stored == [(hashlib.sha256(theirs).hexdigest(), 100.0)]
+
+    monkeypatch.undo()
+    shutil.copy(SHEET2 / "partly_wrong.py", mine)  # swapped back: graded for what it is
+    assert batch.main(args) == 0
+    with sqlite3.connect(db) as con:
+        score = con.execute(
+            "SELECT score FROM grades WHERE sha256 = ?",
+            (hashlib.sha256(mine.read_bytes()).hexdigest(),),
+        ).fetchone()
+    con.close()
+    assert score == (54.0,)
+
+
+def test_grade_file_refuses_a_symlink_unless_told_to_follow(tmp_path):
+    link = tmp_path / "sheet2.py"
+    link.symlink_to(REFERENCE)
+    proc = run_grade(link, "--sheet", "2", "--format", "json", timeout=120)
+    assert proc.returncode == 2 and not proc.stdout
+    assert "is a symbolic link" in proc.stderr and "--follow-symlinks" in proc.stderr
+
+    proc = run_grade(link, "--sheet", "2", "--format", "json", "--follow-symlinks", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"score": 100.0' in proc.stdout
+
+
+def test_grade_file_refuses_a_path_through_a_linked_folder(tmp_path):
+    (tmp_path / "bob").symlink_to(REFERENCE.parent, target_is_directory=True)
+    proc = run_grade(tmp_path / "bob" / "sheet2.py", "--sheet", "2", timeout=120)
+    assert proc.returncode == 2
+    assert "bob is a symbolic link" in proc.stderr
+
+
+@pytest.mark.parametrize("follow", [[], ["--follow-symlinks"]])
+def test_grade_file_refuses_a_fifo_without_hanging(tmp_path, follow):
+    os.mkfifo(tmp_path / "pipe.py")
+    proc = run_grade(tmp_path / "pipe.py", "--sheet", "2", *follow, timeout=60)
+    assert proc.returncode == 2
+    assert "FIFO" in proc.stderr
+
+
+def test_grade_file_never_shows_a_linked_secret(tmp_path):
+    (tmp_path / ".token").write_text(f"{SECRET}\n")
+    (tmp_path / "sheet2.py").symlink_to(tmp_path / ".token")
+    proc = run_grade(tmp_path / "sheet2.py", "--sheet", "2", "--format", "json", timeout=120)
+    assert proc.returncode == 2
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_the_flag_is_documented():
+    proc = run_grade("--help", timeout=60)
+    assert "--follow-symlinks" in proc.stdout
+    proc = run_grade("batch", "--help", timeout=60)
+    assert "refused" in proc.stdout and "symbolic link" in proc.stdout
