@@ -178,7 +178,7 @@ class _Walk:
     """What a walk of one student's folder saw."""
 
     candidates: list[tuple[tuple[str, ...], int]]  # (path below DIR, lstat mode)
-    links: list[str]  # links and special files that could have held the submission
+    unseen: list[str]  # what was not looked into: links, unreadable folders
     too_deep: bool = False
 
 
@@ -197,16 +197,19 @@ def _walk(root_fd: int, name: str) -> _Walk:
     def enter(fd: int, parts: tuple[str, ...]) -> None:
         stack.append((fd, parts, iter([])))  # closed by the finally below if listing fails
         subfolders = []
-        for entry, mode in _listing(fd, budget[0]):
-            budget[0] -= 1
-            if _skipped(entry):
-                continue
-            if stat.S_ISDIR(mode):
-                subfolders.append(entry)
-            elif entry.lower().endswith(SUFFIXES):
-                walk.candidates.append(((*parts, entry), mode))
-            elif stat.S_ISLNK(mode):
-                walk.links.append("/".join((*parts[1:], entry)))
+        try:
+            for entry, mode in _listing(fd, budget[0]):
+                budget[0] -= 1
+                if _skipped(entry):
+                    continue
+                if stat.S_ISDIR(mode):
+                    subfolders.append(entry)
+                elif entry.lower().endswith(SUFFIXES):
+                    walk.candidates.append(((*parts, entry), mode))
+                elif stat.S_ISLNK(mode):
+                    walk.unseen.append(f"{'/'.join((*parts[1:], entry))} (a symbolic link)")
+        except OSError as exc:
+            walk.unseen.append(f"{'/'.join(parts[1:]) or '.'} ({exc.strerror or 'unreadable'})")
         stack[-1] = (fd, parts, iter(sorted(subfolders)))
 
     try:
@@ -221,8 +224,8 @@ def _walk(root_fd: int, name: str) -> _Walk:
             else:
                 try:
                     child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
-                except OSError:  # replaced by a link since the listing, or unreadable
-                    walk.links.append("/".join((*parts[1:], sub)))
+                except OSError as exc:  # replaced by a link since the listing, or unreadable
+                    walk.unseen.append(f"{'/'.join((*parts[1:], sub))} ({exc.strerror})")
                     continue
                 enter(child, (*parts, sub))
     finally:
@@ -242,8 +245,9 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
             "look through it (keep only the submission)"
         )
         return Submission(name, None, shown, REFUSED, message)
-    except OSError as exc:
-        return Submission(name, None, shown, REFUSED, f"the folder {shown} cannot be read: {exc}")
+    except OSError as exc:  # replaced by a link since the listing, say
+        message = f"the folder {shown} cannot be read: {exc.strerror or exc}"
+        return Submission(name, None, shown, REFUSED, message)
     paths = {root.joinpath(*parts): (parts, mode) for parts, mode in walk.candidates}
     picked = pick(root / name, list(paths), sheet_id)
     if picked is not None:
@@ -261,12 +265,12 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
         return Submission(name, None, shown, AMBIGUOUS, message)
     message = f"the folder {shown} holds no .py or .ipynb file"
     unseen = []
-    if walk.links:
-        unseen.append(f"links not followed: {_few(sorted(walk.links))}")
+    if walk.unseen:
+        unseen.append(f"not looked into: {_few(sorted(walk.unseen))}")
     if walk.too_deep:
         unseen.append(f"folders more than {MAX_DEPTH} levels deep not looked into")
     if unseen:
-        return Submission(name, None, shown, REFUSED, f"{message} ({'; '.join(unseen)})")
+        return Submission(name, None, shown, REFUSED, f"{message}; {'; '.join(unseen)}")
     return Submission(name, None, shown, NO_SUBMISSION, message)
 
 

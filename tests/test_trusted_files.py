@@ -139,7 +139,7 @@ def test_a_hostile_class_is_graded_with_a_short_row_for_each_entry(tmp_path, hos
         "zero": "zero/sheet2.ipynb is a symbolic link",
         "sparse": "sparse/sheet2.ipynb is 1536 MiB; the limit is 200 MiB",
         "broken": "broken/sheet2.py is a symbolic link",
-        "linked": "links not followed: work",
+        "linked": "not looked into: work (a symbolic link)",
         "deep": f"more than {batch.MAX_DEPTH} levels deep",
         "many": "and 9,995 more",
     }
@@ -248,3 +248,43 @@ def test_the_flag_is_documented():
     assert "--follow-symlinks" in proc.stdout
     proc = run_grade("batch", "--help", timeout=60)
     assert "refused" in proc.stdout and "symbolic link" in proc.stdout
+
+
+def test_a_folder_over_the_entry_budget_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "MAX_ENTRIES", 50)
+    (tmp_path / "wide" / "data").mkdir(parents=True)
+    (tmp_path / "wide" / "sheet2.py").write_text("x = 1\n")
+    for i in range(60):
+        (tmp_path / "wide" / "data" / f"{i}.png").write_bytes(b"")
+    (tmp_path / "fine").mkdir()
+    (tmp_path / "fine" / "sheet2.py").write_text("x = 1\n")
+    found = {s.id: s for s in batch.discover(tmp_path, "2")}
+    assert found["wide"].status == "refused" and "more than 50 entries" in found["wide"].message
+    assert found["fine"].status == "graded"
+
+
+def test_a_link_named_like_the_sheet_is_refused_beside_a_regular_draft(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "sheet2.py").write_text("x = 1\n")
+    (tmp_path / "mallory").mkdir()
+    (tmp_path / "mallory" / "draft.py").write_text("x = 1\n")
+    (tmp_path / "mallory" / "sheet2.py").symlink_to(tmp_path / "alice" / "sheet2.py")
+    found = {s.id: s for s in batch.discover(tmp_path, "2")}
+    assert found["mallory"].status == "refused" and found["mallory"].path is None
+    assert (
+        found["mallory"].message == "mallory/sheet2.py is a symbolic link: links are not followed"
+    )
+
+
+def test_depth_limits_where_the_walk_looks_not_what_it_grades(tmp_path):
+    nest(tmp_path / "shallow", batch.MAX_DEPTH)
+    nest(tmp_path / "top", batch.MAX_DEPTH + 5)
+    (tmp_path / "top" / "sheet2.py").write_text("x = 1\n")
+    try:
+        found = {s.id: s for s in batch.discover(tmp_path, "2")}
+    finally:
+        unnest(tmp_path / "shallow")
+        unnest(tmp_path / "top")
+    assert found["shallow"].status == "graded"
+    assert found["shallow"].parts == ("shallow", *["d"] * batch.MAX_DEPTH, "sheet2.py")
+    assert found["top"].status == "graded" and found["top"].shown == "top/sheet2.py"
