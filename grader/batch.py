@@ -76,13 +76,14 @@ what is a submission:
   skipped, as is any other kind of file.
 
 what is never read:
-  only regular files reached without following a symbolic link. A link in DIR
-  (to a file or a folder) is a submission of its own with status "refused";
-  links inside a student's folder are not followed, and a submission that is a
-  link, FIFO or device is refused, as is a .py over 5 MiB or an .ipynb over
-  200 MiB (judged by its size before reading) and a student's folder of more
-  than {MAX_ENTRIES:,} entries. Folders more than {MAX_DEPTH} levels below a
-  student's folder are not looked into. A refused entry's content is not read.
+  anything but a regular file reached without following a symbolic link. A
+  link in DIR (to a file or a folder) is a submission of its own with status
+  "refused"; links inside a student's folder are not followed, and a
+  submission that is a link, FIFO or device is refused, as is a .py over
+  5 MiB or an .ipynb over 200 MiB (judged by its size before reading) and a
+  student's folder of more than {MAX_ENTRIES:,} entries. Folders more than
+  {MAX_DEPTH} levels below a student's folder are not looked into. A refused
+  entry's content is not read.
 
 the gradebook (--db, default ./gradebook.sqlite):
   a SQLite table `grades` keyed by sheet, submission, the file's sha256, the
