@@ -114,10 +114,7 @@ def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
             raise _unreadable(str(path), exc) from None
         return _read_fd(fd, str(path), size_limit(path.name))
     start = "/" if path.is_absolute() else "."
-    parts = path.parts[1:] if path.is_absolute() else path.parts
-    if not parts:
-        raise NotAFile(f"{path} is not a file")
-    return read_beneath(Path(start), parts)
+    return read_beneath(Path(start), path.parts[1:] if path.is_absolute() else path.parts)
 
 
 def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> bytes:
@@ -130,6 +127,8 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
     limit plus one byte is read: a file that grows while being read is refused
     rather than read without end. Raises ``Refused`` (never an ``OSError``).
     """
+    if not parts:
+        raise NotAFile(f"{root} is a folder, not a file")
     walked = root
     try:
         fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
