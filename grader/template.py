@@ -77,8 +77,8 @@ def notebook(sheet_id: str, filename: str) -> str:
             "The cell below grades the **saved** notebook file, not what you see here: "
             "save first (Ctrl+S / Cmd+S), then run it. If you rename the notebook, change "
             "the file name in the cell. `grade` must be installed where this notebook's "
-            "kernel runs (the grader, or the student kit your TA hands out, whose "
-            "`check()` helper does the same from Python).",
+            "kernel runs: the grader, or the student kit your TA hands out, with which "
+            f"`from gradekit import check; check({filename!r})` does the same.",
             id="check-explained",
         ),
         new_code_cell(f"!grade {_shell_word(filename)} --sheet {sheet_id}", id="check"),

@@ -44,6 +44,7 @@ def test_notebook_template_is_a_valid_notebook_with_a_cell_per_exercise_and_func
     *_, explained, check = nb.cells
     assert check.cell_type == "code" and check.source == "!grade sheet9.ipynb --sheet 9"
     assert explained.cell_type == "markdown" and "**saved**" in explained.source
+    assert "from gradekit import check; check('sheet9.ipynb')" in explained.source
 
 
 @pytest.mark.parametrize("sheet_id", available())
