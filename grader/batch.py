@@ -6,6 +6,10 @@ pool gives the parallelism. One bad submission never stops a batch: whatever
 happens to it becomes its row. The main thread is the gradebook's only writer
 and commits every result as it arrives, which is what makes a rerun after an
 interruption grade only what is missing.
+
+``--shard I/N`` grades the submissions whose id hashes to shard I of N, so N
+machines (CI jobs, Kubernetes pods) can share a course and ``grade merge``
+joins their gradebooks into what one run would have made.
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ import stat
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.progress import ProgressColumn, Task
+from rich.text import Text
 
 from grader import ci_formats
 from grader.gradebook import (
@@ -33,12 +42,14 @@ from grader.gradebook import (
     NOT_LOADED,
     REFUSED,
     Entry,
+    ExportError,
     Gradebook,
     GradebookError,
     Key,
     check_ids,
     points,
     spec_fingerprint,
+    write_atomic,
     write_csv,
 )
 from grader.isolation import verified_isolation
@@ -56,6 +67,9 @@ from grader.session import SUBMISSION_TIMEOUT
 from grader.spec import Sheet
 from grader.text import NAME_LIMIT, safe
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 SUFFIXES = (".py", ".ipynb")
 SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
 MAX_DEPTH = 32  # folders below a student's folder that are looked into
@@ -63,7 +77,10 @@ MAX_ENTRIES = 100_000  # entries looked at in one student's folder
 NAMES_SHOWN = 5  # a message lists this many names, then "and N more"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 DEFAULT_DB = Path("gradebook.sqlite")
-EXIT_GRADED, EXIT_INTERNAL = 0, 1
+EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+# What --shard auto reads, in this order (see shard_from_env).
+GITLAB_INDEX, GITLAB_TOTAL = "CI_NODE_INDEX", "CI_NODE_TOTAL"
+K8S_INDEX, K8S_TOTALS = "JOB_COMPLETION_INDEX", ("GRADE_SHARD_TOTAL", "JOB_COMPLETIONS")
 
 EPILOG = f"""\
 what is a submission:
@@ -104,9 +121,110 @@ status of a row:
                  score 0; the message says which
   grader_error   the grader itself failed on it (exit status 1); retried next run
 
-exit status: 0 the batch was graded (any scores), 2 usage error,
+sharding (--shard I/N, 1 <= I <= N):
+  grade only the submissions of shard I: those whose id (file or folder name)
+  hashes to I, so the shares do not depend on the order of the listing or on
+  other students, and N runs (on N machines, into N gradebooks) cover every
+  submission exactly once. Join them with `grade merge`: its CSV is the one an
+  unsharded run writes. --shard auto reads the shard from the CI:
+    GitLab       parallel: N sets CI_NODE_INDEX (1-based) and CI_NODE_TOTAL
+    Kubernetes   an Indexed Job sets JOB_COMPLETION_INDEX (0-based); set
+                 GRADE_SHARD_TOTAL (or JOB_COMPLETIONS) to its completions
+    GitHub       no variable: pass --shard ${{{{ matrix.shard }}}}/N from a matrix
+                 (shard: [1, 2, 3] for N = 3)
+  Use one --seed for every shard; `grade merge` refuses to mix seeds.
+
+progress: at a terminal a bar with the count, the rate, the time left and a
+  tally of this run's results (full marks, partial, zero, not loaded: any row
+  whose status is not "graded"); otherwise (CI, logs) one line per submission.
+
+exit status: 0 the batch was graded (any scores), 2 usage error (also: a
+             damaged or locked gradebook, an export that cannot be written),
              1 the grader failed on some submission, 130 interrupted.
 """
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``total``."""
+
+    index: int
+    total: int
+
+    def holds(self, submission_id: str) -> bool:
+        return shard_of(submission_id, self.total) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.total}"
+
+
+class ShardError(ValueError):
+    """A shard that cannot be: the message says what was given and what is expected."""
+
+
+def shard_of(submission_id: str, total: int) -> int:
+    """The shard (1..total) of a submission: a hash of its id alone, the same on every machine."""
+    digest = hashlib.sha256(os.fsencode(submission_id)).digest()
+    return int.from_bytes(digest[:8], "big") % total + 1
+
+
+def parse_shard(text: str, env: Mapping[str, str] | None = None) -> Shard:
+    """``I/N`` (1 <= I <= N), or ``auto``: read from the CI's variables (``shard_from_env``)."""
+    if text.strip().lower() == "auto":
+        return shard_from_env(os.environ if env is None else env)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*", text)
+    if match is None:
+        raise ShardError(
+            f"--shard {safe(text, 40)}: expected I/N with whole numbers, shard I of N "
+            "counted from 1 (e.g. 2/3), or auto"
+        )
+    return _checked(int(match[1]), int(match[2]), f"--shard {text.strip()}")
+
+
+def _checked(index: int, total: int, given: str) -> Shard:
+    if total < 1:
+        raise ShardError(f"{given}: N, the number of shards, must be at least 1")
+    if not 1 <= index <= total:
+        raise ShardError(
+            f"{given}: shard {index} of {total} does not exist; I must be between 1 and N "
+            "(shards are counted from 1)"
+        )
+    return Shard(index, total)
+
+
+def shard_from_env(env: Mapping[str, str]) -> Shard:
+    """The shard a CI job was started as: GitLab's ``parallel:``, a Kubernetes Indexed Job."""
+
+    def number(name: str) -> int:
+        value = env[name].strip()
+        if not (value.isascii() and value.isdigit()) or len(value) > 9:
+            raise ShardError(f"--shard auto: {name}={safe(env[name], 40)!r} is not a whole number")
+        return int(value)
+
+    if GITLAB_INDEX in env:
+        if GITLAB_TOTAL not in env:
+            raise ShardError(f"--shard auto: {GITLAB_INDEX} is set but not {GITLAB_TOTAL}")
+        index, total = number(GITLAB_INDEX), number(GITLAB_TOTAL)
+        given = f"--shard auto ({GITLAB_INDEX}={index}, {GITLAB_TOTAL}={total})"
+        return _checked(index, total, given)
+    if K8S_INDEX in env:
+        total_var = next((v for v in K8S_TOTALS if v in env), None)
+        if total_var is None:
+            raise ShardError(
+                f"--shard auto: {K8S_INDEX} is set (a Kubernetes Indexed Job) but not the "
+                f"number of shards: set {K8S_TOTALS[0]} in the pod's env to the Job's completions"
+            )
+        index, total = number(K8S_INDEX), number(total_var)
+        given = f"--shard auto ({K8S_INDEX}={index} counted from 0, {total_var}={total})"
+        return _checked(index + 1, total, given)
+    if env.get(GITLAB_TOTAL, "").strip() == "1":  # GitLab sets only this without parallel:
+        return Shard(1, 1)
+    raise ShardError(
+        f"--shard auto found no shard in the environment: it reads {GITLAB_INDEX} and "
+        f"{GITLAB_TOTAL} (GitLab's parallel:), or {K8S_INDEX} with {K8S_TOTALS[0]} or "
+        f"{K8S_TOTALS[1]} (a Kubernetes Indexed Job); elsewhere (GitHub Actions) pass "
+        "--shard I/N, e.g. --shard ${{ matrix.shard }}/3"
+    )
 
 
 @dataclass(frozen=True)
@@ -354,6 +472,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--regrade", action="store_true", help="grade everything again, ignoring stored grades"
     )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="grade only shard I of N (a share fixed by each submission's id), or auto: "
+        "from the CI's variables; join the gradebooks with `grade merge` (see below)",
+    )
     return p
 
 
@@ -388,6 +512,12 @@ def main(argv: list[str]) -> int:
     for name, path in (*outputs, ("--db", args.db)):
         if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
             parser.error(f"{name} {path}: not a file in an existing folder")
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = parse_shard(args.shard)
+        except ShardError as exc:
+            parser.error(str(exc))
     sheet = sheets.load(args.sheet)
     try:
         found = discover(args.dir, sheet.id)
@@ -398,22 +528,45 @@ def main(argv: list[str]) -> int:
             f"{args.dir} holds no submissions: no .py or .ipynb file and no folder "
             "(one per student) in it"
         )
+    if shard is not None:
+        everyone = len(found)
+        found = [s for s in found if shard.holds(s.id)]
+        print(f"shard {shard}: {len(found)} of {everyone} submissions", file=sys.stderr)
     try:
         book = Gradebook(args.db)
     except GradebookError as exc:
         parser.error(str(exc))
     try:
-        return _run(args, sheet, found, book)
+        return _run(args, sheet, found, book, shard)
+    except (GradebookError, ExportError) as exc:
+        print(f"grade batch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         book.close()
 
 
-def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: Gradebook) -> int:
+def _run(
+    args: argparse.Namespace,
+    sheet: Sheet,
+    found: list[Submission],
+    book: Gradebook,
+    shard: Shard | None,
+) -> int:
     started = time.monotonic()
     spec = spec_fingerprint(sheet)
     rows: dict[str, Entry] = {}
     reused: set[str] = set()
     todo: list[tuple[Submission, Key]] = []
+    here = {s.id for s in found}
+    book.forget_current(  # gone from the folder: no longer exported (still in the history)
+        sheet.id,
+        [
+            s
+            for s in book.current_ids(sheet.id)
+            if s not in here and (shard is None or shard.holds(s))
+        ],
+    )
+    reused_keys = []
     for sub in found:
         sub, digest = _fingerprint(args.dir, sub)
         key = Key(sheet.id, sub.id, digest, args.seed, spec)
@@ -421,11 +574,13 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
         if stored is not None and stored.status != GRADER_ERROR:
             rows[sub.id] = stored
             reused.add(sub.id)
+            reused_keys.append(key)
         elif sub.path is None:
             rows[sub.id] = Entry(sub.status, 0.0, sheet.points, sub.message, path=sub.shown)
             book.put(key, rows[sub.id])
         else:
             todo.append((sub, key))
+    book.mark_current(reused_keys)
     if reused:
         print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
     iso = verified_isolation()  # tried once here rather than racing in the threads
@@ -444,30 +599,44 @@ def _run(args: argparse.Namespace, sheet: Sheet, found: list[Submission], book: 
         f"({args.jobs} job{'s' * (args.jobs != 1)})",
         file=sys.stderr,
     )
-    if args.csv is not None:
-        write_csv(args.csv, check_ids(sheet), rows)
-        print(f"wrote {args.csv}", file=sys.stderr)
-    if args.junit is not None or args.jsonl is not None:
-        reports = [_row_report(s, rows[s], sheet) for s in sorted(rows)]
-        for path, render in ((args.junit, ci_formats.junit), (args.jsonl, ci_formats.jsonl)):
-            if path is not None:
-                _write_atomic(path, render(reports))
-                print(f"wrote {path}", file=sys.stderr)
+    try:
+        write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
+    except ExportError as exc:
+        raise ExportError(
+            f"{exc}; the grades are stored in {args.db}: run the same command again to write "
+            "the files (nothing is graded twice)"
+        ) from None
     _summary(rows, reused, args.format)
     return EXIT_INTERNAL if failures else EXIT_GRADED
+
+
+def write_exports(
+    sheet: Sheet,
+    rows: dict[str, Entry],
+    csv: Path | None = None,
+    junit: Path | None = None,
+    jsonl: Path | None = None,
+) -> None:
+    """The CSV, JUnit XML and JSON lines of a batch's rows; ``grade merge`` writes the same.
+
+    Each file is written atomically (``write_atomic``); the first that fails
+    raises ``ExportError`` and leaves no partial file behind.
+    """
+    if csv is not None:
+        write_csv(csv, check_ids(sheet), rows)
+        print(f"wrote {csv}", file=sys.stderr)
+    if junit is not None or jsonl is not None:
+        reports = [_row_report(s, rows[s], sheet) for s in sorted(rows)]
+        for path, render in ((junit, ci_formats.junit), (jsonl, ci_formats.jsonl)):
+            if path is not None:
+                write_atomic(path, render(reports))
+                print(f"wrote {path}", file=sys.stderr)
 
 
 def _row_report(submission: str, entry: Entry, sheet: Sheet) -> dict:
     return ci_formats.report_of_row(
         submission, entry.status, entry.message, entry.report, sheet.id, entry.max_score, entry.path
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file and rename, as the CSV is: a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _fingerprint(root: Path, sub: Submission) -> tuple[Submission, str]:
@@ -522,11 +691,12 @@ def _grade_all(
                 progress.log(
                     f"grade: internal error on {where}:\n{safe(trace, 20_000, lines=True)}"
                 )
-    except KeyboardInterrupt:
+    except BaseException as exc:  # an interruption, or the gradebook failing (locked, full)
         pool.shutdown(wait=False, cancel_futures=True)
         progress.close()
         print(
-            f"interrupted after {progress.done} of {len(todo)}; those are saved in the gradebook: "
+            f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else 'stopped'} after "
+            f"{progress.done} of {len(todo)}; those are saved in the gradebook: "
             "run the same command again to grade the rest",
             file=sys.stderr,
         )
@@ -588,13 +758,34 @@ def grade_one(
     return entry, None, digest
 
 
-class _Progress:
-    """Progress on stderr: a rich bar at a terminal, plain lines for logs, CI and tests."""
+TALLY = ("full marks", "partial", "zero", "not loaded")
+_TALLY_STYLES = {"full marks": "green", "partial": "yellow", "zero": "red", "not loaded": "red"}
 
-    def __init__(self, total: int) -> None:
+
+def tally_of(entry: Entry) -> str:
+    """The tally bucket of a result: one of ``TALLY``; every status but graded is "not loaded"."""
+    if entry.status != GRADED:
+        return "not loaded"
+    if entry.max_score and entry.score >= entry.max_score - 1e-9:
+        return "full marks"
+    return "partial" if entry.score > 0 else "zero"
+
+
+class _Progress:
+    """Progress on stderr: a rich bar at a terminal, plain lines for logs, CI and tests.
+
+    At a terminal the bar shows the count, the rate (over the whole run, which
+    is steadier than rich's windowed speed when one submission takes minutes),
+    the time left at that rate and the tally of results so far; the lines
+    (internal errors, and the per-submission lines) print above it. ``console``
+    forces the bar onto any rich Console (tests use a forced-terminal one).
+    """
+
+    def __init__(self, total: int, console: Console | None = None) -> None:
         self.total, self.done = total, 0
+        self.tally: Counter[str] = Counter()
         self.bar: object | None = None
-        if total and sys.stderr.isatty():
+        if total and (console is not None or sys.stderr.isatty()):
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -602,14 +793,18 @@ class _Progress:
                 "grading",
                 BarColumn(),
                 MofNCompleteColumn(),
+                _RateColumn(),
+                _EtaColumn(),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                _TallyColumn(),
+                console=console or Console(stderr=True),
             )
-            self.task = self.bar.add_task("grading", total=total)
+            self.task = self.bar.add_task("grading", total=total, tally=self.tally)
             self.bar.start()
 
     def graded(self, submission: str, entry: Entry) -> None:
         self.done += 1
+        self.tally[tally_of(entry)] += 1
         name = safe(submission, NAME_LIMIT)
         line = f"graded {self.done}/{self.total} {name} {points(entry.score)}"
         if entry.status != GRADED:
@@ -631,6 +826,49 @@ class _Progress:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+
+
+def _rate(task: Task) -> float | None:
+    """Submissions per second since the start, or None before the first one is done."""
+    elapsed = task.elapsed
+    return task.completed / elapsed if task.completed and elapsed else None
+
+
+class _RateColumn(ProgressColumn):
+    """``1.25/s``: submissions graded per second, averaged over the run."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if rate is None:
+            return Text("–/s", style="progress.data.speed")
+        shown = f"{rate:.2f}/s" if rate >= 0.1 else f"{1 / rate:.0f} s each"
+        return Text(shown, style="progress.data.speed")
+
+
+class _EtaColumn(ProgressColumn):
+    """``ETA 0:01:23``: the time left at the run's rate."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if rate is None or task.total is None:
+            return Text("ETA -:--:--", style="progress.remaining")
+        left = int((task.total - task.completed) / rate + 0.5)
+        return Text(
+            f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="progress.remaining"
+        )
+
+
+class _TallyColumn(ProgressColumn):
+    """The results so far: full marks, partial, zero, not loaded."""
+
+    def render(self, task: Task) -> Text:
+        tally: Counter[str] = task.fields["tally"]
+        text = Text()
+        for i, bucket in enumerate(TALLY):
+            if i:
+                text.append(" · ", style="dim")
+            text.append(f"{tally[bucket]} {bucket}", style=_TALLY_STYLES[bucket])
+        return text
 
 
 def _summary(rows: dict[str, Entry], reused: set[str], fmt: str) -> None:
@@ -669,7 +907,7 @@ def _summary(rows: dict[str, Entry], reused: set[str], fmt: str) -> None:
             passed,
             Text(note, style="dim" if e.status == GRADED else "red"),
         )
-    mean = sum(rows[s].score for s in ordered) / len(ordered)
+    mean = sum(rows[s].score for s in ordered) / len(ordered) if ordered else 0.0
     table.caption = f"{len(ordered)} submissions, mean score {points(round(mean, 2))}"
     Console().print(table)
 

@@ -33,6 +33,7 @@ examples:
   grade template --sheet 7 -o sheet7.py    write a skeleton to start from (or .ipynb)
   grade contract --sheet 7                 what each function takes, returns, is checked on
   grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
+  grade merge shard1.sqlite shard2.sqlite --db all.sqlite --csv grades.csv
   grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
   grade kit --sheet 9 -o kit9/             a self-check kit for students (public checks)
 
@@ -81,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             from grader.batch import main as batch_main
 
             return batch_main(argv[1:])
+        if argv and argv[0] == "merge":
+            from grader.merge import main as merge_main
+
+            return merge_main(argv[1:])
         if argv and argv[0] == "gradescope":
             from grader.gradescope import main as gradescope_main
 

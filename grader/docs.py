@@ -30,7 +30,7 @@ GENERATED = (
 )
 
 # Subcommands of `grade`, in the order docs/cli.md shows them ("" is grading a file).
-CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "gradescope", "kit")
+CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "merge", "gradescope", "kit")
 
 # The JSON report (report.to_json): every key it can emit, what it holds.
 REPORT_FIELDS = (

@@ -8,18 +8,33 @@ versions of a submission stay in the table as its history. Rows are committed on
 at a time by a single writer (the batch's main thread), in WAL mode where the
 filesystem allows it, so a crash loses at most the grades in flight and a TA can
 read the book while a batch runs.
+
+Because the history stays, the book also says which version of each submission
+is *current*: the one the latest batch run covering that submission graded or
+reused (table ``current``). That, not the newest ``graded_at``, is what exports
+show: a student who reverts to an earlier file has the earlier, older row as
+current, and a run with another ``--seed`` makes its own rows current. ``grade
+merge`` carries ``current`` along, so shards merged export what one run would.
+Each row records the grader version that graded it, and the table ``meta`` the
+schema version; an older book gains both when this grader first opens it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from grader.text import NAME_LIMIT, CsvWriter, safe, safe_tree
 
@@ -50,17 +65,55 @@ CREATE TABLE IF NOT EXISTS grades (
     report     TEXT,
     seconds    REAL    NOT NULL,
     graded_at  TEXT    NOT NULL,
+    grader     TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (sheet, submission, sha256, seed, spec)
 )
 """
+# Which row of ``grades`` each submission's exports show; see the module's docstring.
+CURRENT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS current (
+    sheet      TEXT    NOT NULL,
+    submission TEXT    NOT NULL,
+    sha256     TEXT    NOT NULL,
+    seed       INTEGER NOT NULL,
+    spec       TEXT    NOT NULL,
+    marked_at  TEXT    NOT NULL,
+    PRIMARY KEY (sheet, submission)
+)
+"""
+META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+SCHEMA_VERSION = "2"  # 1: grades only; 2: grades.grader, current, meta
+KEY_COLUMNS = ["sheet", "submission", "sha256", "seed", "spec"]
 COLUMNS = [
-    *("sheet", "submission", "sha256", "seed", "spec", "path", "status", "score", "max_score"),
-    *("message", "report", "seconds", "graded_at"),
+    *KEY_COLUMNS,
+    *("path", "status", "score", "max_score", "message", "report", "seconds", "graded_at"),
+    "grader",
 ]
+CURRENT_COLUMNS = [*KEY_COLUMNS, "marked_at"]
+# Seconds to wait for another process's lock (a batch writing the same book) before giving up.
+LOCK_TIMEOUT = 30.0
+UNKNOWN_VERSION = ""  # rows graded before the version was recorded
+
+
+def grader_version() -> str:
+    """The installed grader's version, recorded with every grade it makes."""
+    try:
+        return metadata.version("dl-grader")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _now() -> str:
+    """A UTC timestamp that sorts as text; microseconds so that consecutive runs differ."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 class GradebookError(Exception):
-    """The gradebook file cannot be opened or is not ours; the message says which."""
+    """The gradebook cannot be used (not ours, damaged, locked, disk full); the message says why."""
+
+
+class ExportError(Exception):
+    """An export (CSV, JUnit, JSON lines) could not be written; no partial file was left."""
 
 
 @dataclass(frozen=True)
@@ -116,41 +169,106 @@ def points(x: float) -> str:
 
 
 class Gradebook:
-    """The SQLite file; used from one thread only."""
+    """The SQLite file; used from one thread only.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    ``readonly`` opens an existing book without changing it (``grade merge``
+    reads its inputs so): an older book is then read as it is, not migrated.
+    Every SQLite failure surfaces as a ``GradebookError`` naming the file.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path, self.readonly = path, readonly
         try:
-            self.db = sqlite3.connect(path, timeout=30)
+            if readonly:
+                uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT)
+            else:
+                self.db = sqlite3.connect(path, timeout=LOCK_TIMEOUT)
         except sqlite3.Error as exc:
             raise GradebookError(f"cannot open the gradebook {path}: {exc}") from None
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(SCHEMA)
-            self.db.commit()
-            self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM grades LIMIT 0")
-        except sqlite3.Error as exc:
+            with self._errors():
+                if not readonly:
+                    self._create_or_migrate()
+                self.db.execute(f"SELECT {', '.join(COLUMNS[:-1])} FROM grades LIMIT 0")
+                self.tables = {
+                    name for (name,) in self.db.execute("SELECT name FROM sqlite_master")
+                }
+                self.has_grader = any(
+                    row[1] == "grader" for row in self.db.execute("PRAGMA table_info(grades)")
+                )
+        except GradebookError:
             self.db.close()
-            raise GradebookError(f"{path} is not a gradebook this grader can use: {exc}") from None
+            raise
+
+    def _create_or_migrate(self) -> None:
+        """Create the tables, or bring a book from before ``current`` and ``meta`` up to date."""
+        self.db.execute("PRAGMA journal_mode=WAL")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")  # the migration happens whole or not at all
+            self.db.execute(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}
+            if "grader" not in columns:
+                self.db.execute("ALTER TABLE grades ADD COLUMN grader TEXT NOT NULL DEFAULT ''")
+            fresh = "current" not in {
+                name for (name,) in self.db.execute("SELECT name FROM sqlite_master")
+            }
+            self.db.execute(CURRENT_SCHEMA)
+            self.db.execute(META_SCHEMA)
+            if fresh:  # an old book: the best guess at what it showed is each one's newest row
+                self.db.execute(
+                    f"INSERT INTO current ({', '.join(CURRENT_COLUMNS)}) {_LATEST_PER_SUBMISSION}"
+                )
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's errors as a ``GradebookError`` that says what to do about them."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise GradebookError(
+                    f"the gradebook {self.path} is locked by another process (a batch or "
+                    f"merge still running?); waited {LOCK_TIMEOUT:g} s: let it finish, or "
+                    "use another --db"
+                ) from None
+            if "full" in text:
+                raise GradebookError(
+                    f"cannot write the gradebook {self.path}: the disk is full ({text}); "
+                    "what was stored before is kept: free some space and run again"
+                ) from None
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):
+                raise GradebookError(
+                    f"{self.path} is not a gradebook this grader can use (not a SQLite "
+                    f"file, or damaged): {text}"
+                ) from None
+            raise GradebookError(
+                f"{self.path} is not a gradebook this grader can use: {text}"
+            ) from None
 
     def get(self, key: Key) -> Entry | None:
-        row = self.db.execute(
-            "SELECT status, score, max_score, message, report, path, seconds FROM grades "
-            "WHERE sheet = ? AND submission = ? AND sha256 = ? AND seed = ? AND spec = ?",
-            astuple(key),
-        ).fetchone()
-        if row is None:
-            return None
-        status, score, max_score, message, report, path, seconds = row
-        return Entry(
-            status, score, max_score, message, json.loads(report) if report else None, path, seconds
-        )
+        with self._errors():
+            row = self.db.execute(
+                "SELECT status, score, max_score, message, report, path, seconds FROM grades "
+                f"WHERE {_KEY_MATCH}",
+                astuple(key),
+            ).fetchone()
+        return None if row is None else _entry(row)
 
     def put(self, key: Key, entry: Entry) -> None:
-        """Store and commit at once: what is stored survives any later interruption."""
+        """Store and commit at once, as the submission's current row.
+
+        Committed at once, what is stored survives any later interruption.
+        """
         report = json.dumps(entry.report, allow_nan=False) if entry.report is not None else None
         graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self.db:
+        with self._errors(), self.db:
             self.db.execute(
                 f"INSERT OR REPLACE INTO grades ({', '.join(COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(COLUMNS))})",
@@ -164,37 +282,192 @@ class Gradebook:
                     report,
                     entry.seconds,
                     graded_at,
+                    grader_version(),
                 ),
+            )
+            self._mark(key)
+
+    def mark_current(self, keys: Iterable[Key]) -> None:
+        """Make stored rows (grades reused by a run) their submissions' current ones."""
+        with self._errors(), self.db:
+            for key in keys:
+                self._mark(key)
+
+    def _mark(self, key: Key) -> None:
+        self.db.execute(
+            f"INSERT OR REPLACE INTO current ({', '.join(CURRENT_COLUMNS)}) VALUES (?,?,?,?,?,?)",
+            (*astuple(key), _now()),
+        )
+
+    def forget_current(self, sheet: str, submissions: Iterable[str]) -> None:
+        """Drop these submissions from what the sheet's exports show (gone from the folder).
+
+        Their grades stay as history.
+        """
+        with self._errors(), self.db:
+            self.db.executemany(
+                "DELETE FROM current WHERE sheet = ? AND submission = ?",
+                [(sheet, s) for s in submissions],
+            )
+
+    def current_ids(self, sheet: str) -> list[str]:
+        """The submissions the sheet's exports show."""
+        with self._errors():
+            return [
+                s
+                for (s,) in self.db.execute(
+                    f"SELECT submission FROM ({self._current_query()}) WHERE sheet = ?", (sheet,)
+                )
+            ]
+
+    def current_keys(self) -> list[tuple[Any, ...]]:
+        """Every sheet's current rows as (sheet, submission, sha256, seed, spec, marked_at)."""
+        with self._errors():
+            return list(self.db.execute(self._current_query()))
+
+    def current_rows(self, sheet: str) -> dict[str, Entry]:
+        """What the sheet's exports show: each current submission's row, by submission."""
+        with self._errors():
+            rows = self.db.execute(
+                "SELECT g.submission, g.status, g.score, g.max_score, g.message, g.report, "
+                f"g.path, g.seconds FROM ({self._current_query()}) c "
+                f"JOIN grades g USING ({', '.join(KEY_COLUMNS)}) WHERE c.sheet = ?",
+                (sheet,),
+            ).fetchall()
+        return {row[0]: _entry(row[1:]) for row in rows}
+
+    def _current_query(self) -> str:
+        """The current rows: the table, or for an unmigrated (read-only) old book, the newest."""
+        if "current" in self.tables:
+            return f"SELECT {', '.join(CURRENT_COLUMNS)} FROM current"
+        return _LATEST_PER_SUBMISSION
+
+    def all_rows(self) -> list[tuple[Any, ...]]:
+        """Every row of ``grades`` (history included) in ``COLUMNS`` order."""
+        grader = "grader" if self.has_grader else "'' AS grader"
+        with self._errors():
+            return list(self.db.execute(f"SELECT {', '.join(COLUMNS[:-1])}, {grader} FROM grades"))
+
+    def versions(self) -> dict[tuple[str, str], str]:
+        """The grader version of each current row, by (sheet, submission)."""
+        grader = "g.grader" if self.has_grader else "''"
+        with self._errors():
+            return {
+                (sheet, sub): version
+                for sheet, sub, version in self.db.execute(
+                    f"SELECT c.sheet, c.submission, {grader} FROM ({self._current_query()}) c "
+                    f"JOIN grades g USING ({', '.join(KEY_COLUMNS)})"
+                )
+            }
+
+    def absorb(self, rows: Iterable[tuple[Any, ...]], current: Iterable[tuple[Any, ...]]) -> None:
+        """Merge other books' rows and current rows in, in one transaction.
+
+        On a clash the later ``graded_at`` (a regrade) and the later
+        ``marked_at`` (a later run) win; equal ones keep what is here, so
+        absorbing the same rows again changes nothing.
+        """
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in KEY_COLUMNS)
+        with self._errors(), self.db:
+            self.db.executemany(
+                f"INSERT INTO grades ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))}) "
+                f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
+                "WHERE excluded.graded_at > grades.graded_at",
+                rows,
+            )
+            self.db.executemany(
+                f"INSERT INTO current ({', '.join(CURRENT_COLUMNS)}) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT (sheet, submission) DO UPDATE SET "
+                "sha256 = excluded.sha256, seed = excluded.seed, spec = excluded.spec, "
+                "marked_at = excluded.marked_at WHERE excluded.marked_at > current.marked_at",
+                current,
             )
 
     def close(self) -> None:
         self.db.close()
 
 
-def write_csv(path: Path, ids: list[str], rows: dict[str, Entry]) -> None:
+_KEY_MATCH = " AND ".join(f"{k} = ?" for k in KEY_COLUMNS)
+# For a book from before ``current``: each submission's newest row (ties: the largest key).
+_LATEST_PER_SUBMISSION = f"""
+SELECT {", ".join(CURRENT_COLUMNS[:-1])}, graded_at AS marked_at FROM (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY sheet, submission ORDER BY graded_at DESC, sha256 DESC, seed DESC, spec DESC
+    ) AS n FROM grades
+) WHERE n = 1
+"""
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    status, score, max_score, message, report, path, seconds = row
+    return Entry(
+        status, score, max_score, message, json.loads(report) if report else None, path, seconds
+    )
+
+
+def csv_text(ids: list[str], rows: dict[str, Entry]) -> str:
     """One row per submission, sorted, with a column per check: the same grades, the same bytes.
 
-    Written to a temporary file and renamed, so a reader never sees half a CSV;
-    every cell through ``CsvWriter``, so no cell is a formula to a spreadsheet.
+    Every cell goes through ``CsvWriter``, so no cell is a formula to a spreadsheet.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        out = CsvWriter(f)
-        out.writerow([*CSV_COLUMNS, *ids])
-        for submission in sorted(rows):
-            entry = rows[submission]
-            checks = (entry.report or {}).get("checks", [])
-            scores = {c["id"]: c["score"] for c in checks}
-            passed = sum(c["status"] == "passed" for c in checks)
-            out.writerow(
-                [
-                    submission,
-                    points(entry.score),
-                    points(entry.max_score),
-                    entry.status,
-                    passed,
-                    len(ids),
-                    *(points(scores[i]) if i in scores else "" for i in ids),
-                ]
-            )
-    os.replace(tmp, path)
+    buffer = io.StringIO()
+    out = CsvWriter(buffer)
+    out.writerow([*CSV_COLUMNS, *ids])
+    for submission in sorted(rows):
+        entry = rows[submission]
+        checks = (entry.report or {}).get("checks", [])
+        scores = {c["id"]: c["score"] for c in checks}
+        passed = sum(c["status"] == "passed" for c in checks)
+        out.writerow(
+            [
+                submission,
+                points(entry.score),
+                points(entry.max_score),
+                entry.status,
+                passed,
+                len(ids),
+                *(points(scores[i]) if i in scores else "" for i in ids),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, ids: list[str], rows: dict[str, Entry]) -> None:
+    """The CSV of ``csv_text``, written atomically (``write_atomic``)."""
+    write_atomic(path, csv_text(ids, rows))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import, before any thread could race the two calls
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file in ``path``'s folder, then rename it over ``path``.
+
+    A reader never sees half a file, and a failure (a full disk, a vanished
+    folder) leaves neither a half-written ``path`` nor the temporary file, and
+    an older ``path`` untouched: it raises ``ExportError`` with the reason.
+    The file gets the permissions a plain ``open`` would give it.
+    """
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
