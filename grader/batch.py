@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.progress import ProgressColumn, Task
+from rich.progress import Progress, ProgressColumn, Task
 from rich.text import Text
 
 from grader import ci_formats
@@ -784,10 +784,10 @@ class _Progress:
     def __init__(self, total: int, console: Console | None = None) -> None:
         self.total, self.done = total, 0
         self.tally: Counter[str] = Counter()
-        self.bar: object | None = None
+        self.bar: Progress | None = None
         if total and (console is not None or sys.stderr.isatty()):
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 
             self.bar = Progress(
                 "grading",
@@ -816,8 +816,6 @@ class _Progress:
     def log(self, line: str) -> None:
         """Print a line made ``safe`` by the caller; as Text, so rich reads no markup in it."""
         if self.bar is not None:
-            from rich.text import Text
-
             self.bar.console.print(Text(line), highlight=False)
         else:
             print(line, file=sys.stderr, flush=True)

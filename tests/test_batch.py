@@ -214,3 +214,42 @@ def test_usage_errors_exit_2(tmp_path, case, fragment):
     assert proc.returncode == 2, proc.stderr
     assert fragment in proc.stderr
     assert not proc.stdout
+
+
+def test_a_gradebook_that_fills_up_mid_batch_stops_with_exit_2(tmp_path, monkeypatch, capsys):
+    """SQLite's "database or disk is full" (a page cap stands in for the disk): what was
+    stored stays, the message says so, no traceback; the next run grades the rest."""
+    from grader import gradebook
+
+    subs = tmp_path / "subs"
+    for i in range(12):
+        touch(subs / f"s{i:02d}.py")
+    big = "x" * 60_000  # each result's report takes several pages
+
+    def fake_grade(root, sub, sheet, options):
+        entry = batch.Entry("graded", 1.0, 2.0, report={"checks": [], "pad": big}, path=sub.shown)
+        return entry, None, batch._sha256((root / sub.shown).read_bytes())
+
+    monkeypatch.setattr(batch, "grade_one", fake_grade)
+    original = gradebook.Gradebook._create_or_migrate
+
+    def capped(self):
+        original(self)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 40}")
+
+    monkeypatch.setattr(gradebook.Gradebook, "_create_or_migrate", capped)
+    db = tmp_path / "b.sqlite"
+    args = [str(subs), "--sheet", "2", "--db", str(db), "--jobs", "1"]
+    assert batch.main(args) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the gradebook {db}: the disk is full" in err
+    assert "stopped after" in err and "Traceback" not in err
+    with sqlite3.connect(db) as con:
+        stored = con.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+    con.close()
+    assert 0 < stored < 12
+
+    monkeypatch.setattr(gradebook.Gradebook, "_create_or_migrate", original)
+    assert batch.main(args) == 0
+    assert len(graded_now(capsys.readouterr().err)) == 12 - stored
