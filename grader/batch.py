@@ -105,11 +105,13 @@ what is never read:
 the gradebook (--db, default ./gradebook.sqlite):
   a SQLite table `grades` keyed by sheet, submission, the file's sha256, the
   seed and the sheet's list of checks, holding score, max_score, status, the
-  full JSON report and graded_at. Every result is committed as soon as it is
-  graded, so after an interruption the same command grades only what is
-  missing; a changed file is graded again (older versions stay as history).
-  A grade is stored under the hash of exactly the bytes that were graded.
-  Time limits are not part of the key: pass --regrade after changing them.
+  full JSON report, graded_at and the grader's version. Every result is
+  committed as soon as it is graded, so after an interruption the same command
+  grades only what is missing; a changed file is graded again (older versions
+  stay as history; table `current` names the version each submission's
+  exports show: the one this run found). A grade is stored under the hash of
+  exactly the bytes that were graded. Time limits are not part of the key:
+  pass --regrade after changing them.
 
 status of a row:
   graded         loaded and graded, whatever the score

@@ -60,7 +60,7 @@ class MergeRefused(Exception):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grade merge",
-        description="Join gradebooks (e.g. the shards of `grade batch --shard I/N`) into one, "
+        description="Join gradebooks (e.g. the shards of `grade batch --shard I/N`) into one,\n"
         "and write its CSV, JUnit XML or JSON lines as `grade batch` does.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -533,3 +533,24 @@ def test_batch_under_a_pseudo_terminal_draws_the_bar(tmp_path):
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stdout)
     assert "1 full marks · 0 partial · 0 zero · 0 not loaded" in shown
     assert "ETA 0:00:00" in shown and "1/1" in shown
+
+
+def test_merge_picks_one_sheet_of_a_course_book(tmp_path, capsys):
+    course = book_with(tmp_path / "course.sqlite", {"alice.py": 10.0}, spec=_spec())
+    book_with(course, {"alice.py": 70.0}, sheet="9")  # the same book, another sheet
+    shard = book_with(tmp_path / "shard.sqlite", {"bob.py": 20.0}, spec=_spec())
+    out = tmp_path / "out.sqlite"
+    assert merge.main([str(course), str(shard), "--db", str(out)]) == 2
+    assert "pick one with --sheet" in capsys.readouterr().err
+    csv_ = tmp_path / "g.csv"
+    assert (
+        merge.main([str(course), str(shard), "--db", str(out), "--sheet", "2", "--csv", str(csv_)])
+        == 0
+    )
+    assert [line.split(",")[:2] for line in csv_.read_text().splitlines()[1:]] == [
+        ["alice.py", "10"],
+        ["bob.py", "20"],
+    ]
+    assert {r[0] for r in dump(out)["grades"]} == {"2"}
+    assert merge.main([str(shard), "--db", str(out), "--sheet", "7"]) == 2
+    assert "holds a grade of sheet 7" in capsys.readouterr().err
