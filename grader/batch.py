@@ -127,7 +127,8 @@ sharding (--shard I/N, 1 <= I <= N):
   grade only the submissions of shard I: those whose id (file or folder name)
   hashes to I, so the shares do not depend on the order of the listing or on
   other students, and N runs (on N machines, into N gradebooks) cover every
-  submission exactly once. Join them with `grade merge`: its CSV is the one an
+  submission exactly once; each run's CSV and other files hold its shard's
+  rows. Join the gradebooks with `grade merge`: its CSV is the one an
   unsharded run writes. --shard auto reads the shard from the CI:
     GitLab       parallel: N sets CI_NODE_INDEX (1-based) and CI_NODE_TOTAL
     Kubernetes   an Indexed Job sets JOB_COMPLETION_INDEX (0-based); set

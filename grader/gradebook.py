@@ -203,6 +203,12 @@ class Gradebook:
 
     def _create_or_migrate(self) -> None:
         """Create the tables, or bring a book from before ``current`` and ``meta`` up to date."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master")}
+        if tables and "grades" not in tables:  # someone else's database: leave it alone
+            raise GradebookError(
+                f"{self.path} is not a gradebook this grader can use: a SQLite database "
+                "of something else (it has no table `grades`)"
+            )
         self.db.execute("PRAGMA journal_mode=WAL")
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")  # the migration happens whole or not at all
@@ -341,6 +347,11 @@ class Gradebook:
         if "current" in self.tables:
             return f"SELECT {', '.join(CURRENT_COLUMNS)} FROM current"
         return _LATEST_PER_SUBMISSION
+
+    def count(self) -> int:
+        """How many rows ``grades`` holds, history included."""
+        with self._errors():
+            return self.db.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
 
     def all_rows(self) -> list[tuple[Any, ...]]:
         """Every row of ``grades`` (history included) in ``COLUMNS`` order."""

@@ -139,10 +139,10 @@ def _merge(args: argparse.Namespace) -> int:
 
     out = Gradebook(args.db)
     try:
-        before = len(out.all_rows())
+        before = out.count()
         for b in books:
             out.absorb(b.rows, b.current)
-        added = len(out.all_rows()) - before
+        added = out.count() - before
         rows = out.current_rows(sheet_id)
     finally:
         out.close()
@@ -154,7 +154,13 @@ def _merge(args: argparse.Namespace) -> int:
     if sheet is not None:
         from grader.batch import write_exports
 
-        write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
+        try:
+            write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
+        except ExportError as exc:
+            raise ExportError(
+                f"{exc}; {args.db} holds the merge: run the same command again to write the "
+                "files (it changes nothing else)"
+            ) from None
     return EXIT_DONE
 
 

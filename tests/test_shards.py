@@ -314,6 +314,19 @@ def test_a_corrupt_gradebook_is_a_clear_usage_error(tmp_path, capsys):
     assert "not a gradebook" in capsys.readouterr().err
 
 
+def test_someone_elses_database_is_left_alone(tmp_path, capsys):
+    other = tmp_path / "places.sqlite"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE bookmarks (url TEXT)")
+    con.close()
+    before = other.read_bytes()
+    subs = tmp_path / "subs"
+    (subs / "erin").mkdir(parents=True)
+    assert cli.main(["batch", str(subs), "--sheet", "2", "--db", str(other)]) == 2
+    assert "it has no table `grades`" in capsys.readouterr().err
+    assert other.read_bytes() == before
+
+
 @pytest.fixture
 def locked(tmp_path, monkeypatch):
     """A gradebook another process holds an exclusive lock on, and a short wait for it."""
@@ -379,6 +392,7 @@ def test_a_failed_export_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
         assert merge.main([str(book), "--db", str(tmp_path / "m.sqlite"), flag, str(path)]) == 2
         err = capsys.readouterr().err
         assert f"cannot write {path}: No space left on device" in err
+        assert "holds the merge: run the same command again" in err
         assert no_leftovers(exports) == []
     assert old.read_text() == "the previous export\n"
     assert sorted(p.name for p in exports.iterdir()) == ["grades.csv"]
