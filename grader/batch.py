@@ -584,6 +584,7 @@ def _run(
         else:
             todo.append((sub, key))
     book.mark_current(reused_keys)
+    book.set_meta("shard", str(shard) if shard else "")  # lets `grade merge` spot a missing one
     if reused:
         print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
     iso = verified_isolation()  # tried once here rather than racing in the threads

@@ -348,6 +348,17 @@ class Gradebook:
             return f"SELECT {', '.join(CURRENT_COLUMNS)} FROM current"
         return _LATEST_PER_SUBMISSION
 
+    def meta(self) -> dict[str, str]:
+        """The ``meta`` table: ``schema``, and ``shard`` ("I/N") after a sharded batch."""
+        if "meta" not in self.tables:
+            return {}
+        with self._errors():
+            return dict(self.db.execute("SELECT key, value FROM meta"))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._errors(), self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     def count(self) -> int:
         """How many rows ``grades`` holds, history included."""
         with self._errors():

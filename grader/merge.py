@@ -39,7 +39,9 @@ what is merged:
   reused: that is what --csv, --junit and --jsonl show, so shards merged write
   exactly the CSV one unsharded run writes. When two books grade the same
   submission, the later run wins. Merging again changes nothing, and OUT may be
-  one of the inputs or an earlier merge (the new rows are added to it).
+  one of the inputs or an earlier merge (the new rows are added to it). Books
+  made by `grade batch --shard I/N` remember their shard: a merge of fewer
+  than all N warns which are missing.
 
 refused (exit 2, nothing written) when the books' current grades differ in:
   sheet        e.g. one book of sheet 2, one of sheet 9 (pick one with --sheet)
@@ -109,6 +111,7 @@ class _Book:
             self.rows = [r for r in book.all_rows() if sheet is None or r[0] == sheet]
             self.current = [c for c in book.current_keys() if sheet is None or c[0] == sheet]
             versions = book.versions()
+            self.shard = book.meta().get("shard", "")
         finally:
             book.close()
         self.versions = {versions.get((c[0], c[1]), UNKNOWN_VERSION) for c in self.current}
@@ -146,6 +149,8 @@ def _merge(args: argparse.Namespace) -> int:
         rows = out.current_rows(sheet_id)
     finally:
         out.close()
+    for warning in _missing_shards(books[: len(args.books)]):
+        print(f"grade merge: warning: {warning}", file=sys.stderr)
     print(
         f"merged {len(args.books)} gradebook{'s' * (len(args.books) != 1)} into {args.db}: "
         f"{len(rows)} submissions of sheet {sheet_id} ({added} new rows)",
@@ -162,6 +167,24 @@ def _merge(args: argparse.Namespace) -> int:
                 "files (it changes nothing else)"
             ) from None
     return EXIT_DONE
+
+
+def _missing_shards(books: list[_Book]) -> list[str]:
+    """Shards of an N-way split that none of the inputs is: their students are not merged.
+
+    Only a warning: merging shards as they arrive, into one OUT, is fine.
+    """
+    found: dict[int, set[int]] = defaultdict(set)
+    for b in books:
+        index, _, total = b.shard.partition("/")
+        if index.isdigit() and total.isdigit():
+            found[int(total)].add(int(index))
+    return [
+        f"no shard {', '.join(f'{i}/{total}' for i in missing)} among these gradebooks: "
+        "its submissions are not in the merge"
+        for total, have in sorted(found.items())
+        if (missing := sorted(set(range(1, total + 1)) - have))
+    ]
 
 
 def _check_agree(books: list[_Book]) -> None:

@@ -568,3 +568,18 @@ def test_merge_picks_one_sheet_of_a_course_book(tmp_path, capsys):
     assert {r[0] for r in dump(out)["grades"]} == {"2"}
     assert merge.main([str(shard), "--db", str(out), "--sheet", "7"]) == 2
     assert "holds a grade of sheet 7" in capsys.readouterr().err
+
+
+def test_merge_warns_about_a_missing_shard(tmp_path, capsys):
+    subs = tmp_path / "subs"
+    for name in ("erin", "gil", "hana", "ivo", "jan"):
+        (subs / name).mkdir(parents=True)
+    books = []
+    for i in (1, 2, 3):
+        books.append(str(tmp_path / f"s{i}.sqlite"))
+        assert batch.main([str(subs), "--sheet", "2", "--shard", f"{i}/3", "--db", books[-1]]) == 0
+    capsys.readouterr()
+    assert merge.main([books[0], books[2], "--db", str(tmp_path / "m.sqlite")]) == 0
+    assert "warning: no shard 2/3 among these gradebooks" in capsys.readouterr().err
+    assert merge.main([*books, "--db", str(tmp_path / "m.sqlite")]) == 0
+    assert "warning" not in capsys.readouterr().err
