@@ -153,7 +153,7 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"grade merge: warning: {warning}", file=sys.stderr)
     print(
         f"merged {len(args.books)} gradebook{'s' * (len(args.books) != 1)} into {args.db}: "
-        f"{len(rows)} submissions of sheet {sheet_id} ({added} new rows)",
+        f"{len(rows)} submissions of sheet {safe(sheet_id, 40)} ({added} new rows)",
         file=sys.stderr,
     )
     if sheet is not None:
