@@ -13,6 +13,7 @@ different seeds, or made by different grader versions.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -129,8 +130,8 @@ class _Book:
 def _merge(args: argparse.Namespace) -> int:
     sheet_id = None if args.sheet is None else str(args.sheet).strip()
     books = [_Book(path, sheet_id) for path in args.books]
-    if args.db.exists():
-        books.append(_Book(args.db, sheet_id))  # what OUT holds must agree as well
+    if args.db.exists() and args.db.stat().st_size:  # what OUT holds must agree as well
+        books.append(_Book(args.db, sheet_id))
     _check_agree(books)
     sheets_held = {s for b in books for s in b.facets()["sheet"]}
     if not sheets_held:
@@ -143,8 +144,10 @@ def _merge(args: argparse.Namespace) -> int:
     out = Gradebook(args.db)
     try:
         before = out.count()
-        for b in books:
-            out.absorb(b.rows, b.current)
+        out.absorb(  # one transaction: all of the merge is stored, or none of it
+            itertools.chain.from_iterable(b.rows for b in books),
+            itertools.chain.from_iterable(b.current for b in books),
+        )
         added = out.count() - before
         rows = out.current_rows(sheet_id)
     finally:

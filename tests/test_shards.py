@@ -583,3 +583,31 @@ def test_merge_warns_about_a_missing_shard(tmp_path, capsys):
     assert "warning: no shard 2/3 among these gradebooks" in capsys.readouterr().err
     assert merge.main([*books, "--db", str(tmp_path / "m.sqlite")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_merge_is_stored_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
+    small = book_with(tmp_path / "small.sqlite", {"alice.py": 1.0})
+    large = Gradebook(tmp_path / "large.sqlite")
+    for i in range(40):
+        entry = Entry("graded", 1.0, 2.0, report={"checks": [], "pad": "x" * 19_000})
+        large.put(Key("2", f"s{i:02d}.py", "h", 0, "s1"), entry)
+    large.close()
+    original = Gradebook._create_or_migrate
+
+    def capped(self):
+        original(self)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 30}")
+
+    monkeypatch.setattr(Gradebook, "_create_or_migrate", capped)
+    out = tmp_path / "out.sqlite"
+    assert merge.main([str(small), str(tmp_path / "large.sqlite"), "--db", str(out)]) == 2
+    assert "the disk is full" in capsys.readouterr().err
+    assert dump(out) == {"grades": [], "current": []}
+
+
+def test_an_empty_file_as_the_output_is_a_new_gradebook(tmp_path):
+    out = tmp_path / "out.sqlite"
+    out.touch()
+    assert merge.main([str(book_with(tmp_path / "a.sqlite", {"a.py": 1.0})), "--db", str(out)]) == 0
+    assert [r[1] for r in dump(out)["current"]] == ["a.py"]
