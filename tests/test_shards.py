@@ -611,3 +611,9 @@ def test_an_empty_file_as_the_output_is_a_new_gradebook(tmp_path):
     out.touch()
     assert merge.main([str(book_with(tmp_path / "a.sqlite", {"a.py": 1.0})), "--db", str(out)]) == 0
     assert [r[1] for r in dump(out)["current"]] == ["a.py"]
+
+
+def test_the_help_shows_githubs_expression_as_written():
+    """The epilog is an f-string: GitHub's ${{ }} must come out with its braces."""
+    assert "--shard ${{ matrix.shard }}/N from a matrix" in batch.EPILOG
+    assert "${{ matrix.shard }}" in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
