@@ -7,9 +7,10 @@ packages masked), a read-only ``/proc`` of its own, and one writable place: a
 private, size-limited tmpfs scratch directory (plus a small ``/dev/shm`` for
 multiprocessing). Without bubblewrap it falls back to ``unshare`` or a plain
 process, and says so: the isolation in force is part of every report. Full
-isolation also needs a per-submission cgroup (see ``limits``); without one the
-memory and process limits bind each process, not the submission, and the
-report says that too.
+isolation also needs a per-submission cgroup (see ``limits``: cgroup v1 as root,
+cgroup v2 as root or in a delegated subtree); without one the memory and
+process limits bind each process, not the submission, and the report says that
+too. ``grade doctor`` (``doctor``) says what is missing here and how to get it.
 
 ``GRADER_ISOLATION=bubblewrap|unshare|process`` forces a method (tests use it
 to exercise the fallbacks); a forced method that does not work here falls back
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.limits import Limits, cgroup_problem
+from grader.limits import Limits, cgroup_problem, forget_cgroups
 
 HERE = Path(__file__).resolve().parent
 SCRATCH = "/scratch"
@@ -124,7 +125,7 @@ def reset() -> None:
     """Forget what was found (tests that change the environment call this)."""
     _BROKEN.clear()
     _VERIFIED.clear()
-    cgroup_problem.cache_clear()
+    forget_cgroups()
     isolation.cache_clear()
 
 

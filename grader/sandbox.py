@@ -38,12 +38,14 @@ from grader.limits import (
     PR_SET_DUMPABLE,
     PR_SET_PDEATHSIG,
     Cgroup,
+    Cgroup2,
     Limits,
     Orphans,
     alive,
     cgroup_problem,
     cgroups_failed,
     libc,
+    make_cgroup,
     prctl,
     set_rlimits,
 )
@@ -99,7 +101,7 @@ class Worker:
     limits: Limits = field(default_factory=Limits)
     method: Isolation | None = None  # None: what ``isolation()`` found
     proc: subprocess.Popen | None = None
-    cgroup: Cgroup | None = None
+    cgroup: Cgroup | Cgroup2 | None = None
     _files: str | None = None
     _scratch: str | None = None
     _op: str = ""
@@ -136,7 +138,7 @@ class Worker:
             cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *worker]
         else:
             cmd = worker
-        self.cgroup = Cgroup(self.limits) if cgroup_problem() is None else None
+        self.cgroup = make_cgroup(self.limits) if cgroup_problem() is None else None
         contained = self.cgroup is not None and self.cgroup.ok
         if self.cgroup is not None and not contained:
             cgroups_failed("making a cgroup for the submission failed")
