@@ -481,6 +481,12 @@ def _parser() -> argparse.ArgumentParser:
         help="grade only shard I of N (a share fixed by each submission's id), or auto: "
         "from the CI's variables; join the gradebooks with `grade merge` (see below)",
     )
+    p.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="exit with status 2 without grading unless full isolation is available here "
+        "(see `grade doctor`)",
+    )
     return p
 
 
@@ -521,6 +527,13 @@ def main(argv: list[str]) -> int:
             shard = parse_shard(args.shard)
         except ShardError as exc:
             parser.error(str(exc))
+    if args.require_isolation:
+        from grader.doctor import refusal
+
+        refused = refusal()
+        if refused is not None:
+            sys.stderr.write(refused)
+            return 2
     sheet = sheets.load(args.sheet)
     try:
         found = discover(args.dir, sheet.id)

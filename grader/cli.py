@@ -36,6 +36,7 @@ examples:
   grade merge shard1.sqlite shard2.sqlite --db all.sqlite --csv grades.csv
   grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
   grade kit --sheet 9 -o kit9/             a self-check kit for students (public checks)
+  grade doctor                             what isolation this machine gives, and fixes
 
 formats (--format): rich (for people), json (the report), junit (JUnit XML:
   a testcase per check, for GitLab, Jenkins and GitHub test reporters),
@@ -62,10 +63,12 @@ The submission runs isolated (no network, no access to your files) with
 timeout; checks left when either runs out are marked "not run".
 Each of its processes gets {cpu} s of CPU time, {address} GiB of address space
 and files up to {file} MiB, in a {scratch} MiB scratch directory. Where the
-grader can make a per-submission cgroup (as root, with cgroup v1) the
-submission as a whole is held to {memory} GiB of memory and {processes}
-processes; without one these limits bind each process only (the process count
-per user, and not at all as root), and the report says "reduced isolation".
+grader can make a per-submission cgroup (as root; on cgroup v2 also in a
+delegated cgroup of its own) the submission as a whole is held to {memory} GiB
+of memory and {processes} processes; without one these limits bind each process
+only (the process count per user, and not at all as root), and the report says
+"reduced isolation". `grade doctor` says what this machine gives and how to get
+the rest; --require-isolation refuses to grade without full isolation.
 """
 
 
@@ -92,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             return gradescope_main(argv[1:])
         if argv and argv[0] == "kit":
             return _kit(argv[1:])
+        if argv and argv[0] == "doctor":
+            from grader.doctor import main as doctor_main
+
+            return doctor_main(argv[1:])
         return _grade(argv)
     except DamagedKit as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -168,6 +175,13 @@ def _grade_parser() -> argparse.ArgumentParser:
         help="vary the hidden random inputs (default 0: the course's inputs)",
     )
     p.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="exit with status 2 without grading unless full isolation is available here "
+        "(bubblewrap and a per-submission cgroup; the reasons and fixes as `grade doctor` "
+        "prints them go to stderr)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
@@ -217,6 +231,13 @@ def _grade(argv: list[str]) -> int:
         or args.submission_timeout <= 0
     ):
         parser.error("time limits must be positive")
+    if args.require_isolation:
+        from grader.doctor import refusal
+
+        refused = refusal()
+        if refused is not None:
+            sys.stderr.write(refused)
+            return EXIT_USAGE
 
     from grader.loading import LoadError, NotAFile, Source, read_submission
     from grader.session import Options, open_session

@@ -30,7 +30,17 @@ GENERATED = (
 )
 
 # Subcommands of `grade`, in the order docs/cli.md shows them ("" is grading a file).
-CLI_COMMANDS = ("", "sheets", "template", "contract", "batch", "merge", "gradescope", "kit")
+CLI_COMMANDS = (
+    "",
+    "sheets",
+    "template",
+    "contract",
+    "batch",
+    "merge",
+    "gradescope",
+    "kit",
+    "doctor",
+)
 
 # The JSON report (report.to_json): every key it can emit, what it holds.
 REPORT_FIELDS = (
