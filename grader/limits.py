@@ -140,7 +140,7 @@ def _v2_status(root: Path) -> CgroupStatus:
     if own is not None and own.name.startswith(CGROUP_PREFIX) and own.name.endswith(SELF_SUFFIX):
         return _enable_at(own.parent, own)  # a grader moved here: us, or the one that started us
     if _writable(root):
-        return _enable_at(root, own)
+        return _enable_at(root, own, container=os.geteuid() == 0)
     if own is None:
         return CgroupStatus("v2", "none", f"this process is in no cgroup under {root}", root)
     if not _writable(own):
@@ -178,12 +178,16 @@ def _controllers(path: Path) -> set[str]:
         return set()
 
 
-def _enable_at(parent: Path, own: Path | None) -> CgroupStatus:
+def _enable_at(parent: Path, own: Path | None, container: bool = False) -> CgroupStatus:
     """Enable memory and pids for ``parent``'s children, moving the grader out of it if need be.
 
     v2 lets a cgroup other than the root enable controllers for its children
     only while it holds no process itself: when the grader is in ``parent``, it
     moves into a leaf ``grader-<pid>-self`` first, and back if others remain.
+    A writable hierarchy root that still refuses (``container``: root in a
+    container, whose cgroup namespace makes its own cgroup look like the root)
+    holds only the container's processes: they all move into that leaf, as
+    container init scripts do.
     """
     needed = set(CGROUP2_CONTROLLERS)
     missing = sorted(needed - _controllers(parent / "cgroup.controllers"))
@@ -210,9 +214,26 @@ def _enable_at(parent: Path, own: Path | None) -> CgroupStatus:
         (leaf / "cgroup.procs").write_text(str(os.getpid()))
         (parent / "cgroup.subtree_control").write_text(enable)
     except OSError as exc:
-        _undo_leaf(parent, leaf)
-        return _enable_failed(parent, own, exc)
+        if not (container and exc.errno == errno.EBUSY):
+            _undo_leaf(parent, leaf)
+            return _enable_failed(parent, own, exc)
+        try:
+            _move_all(parent, leaf)
+            (parent / "cgroup.subtree_control").write_text(enable)
+        except OSError as again:
+            return _enable_failed(parent, own, again)
     return CgroupStatus("v2", "ok", None, parent, leaf)
+
+
+def _move_all(parent: Path, leaf: Path) -> None:
+    """Move every process in ``parent`` into ``leaf``, again while some fork meanwhile."""
+    for _ in range(10):
+        pids = (parent / "cgroup.procs").read_text().split()
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):  # it exited meanwhile
+                (leaf / "cgroup.procs").write_text(pid)
 
 
 def _enable_failed(parent: Path, own: Path | None, exc: OSError) -> CgroupStatus:

@@ -269,20 +269,32 @@ print(json.dumps(out))
 """
 
 
-def _delegated(mount: Path, controller: str, uid: int, chown: bool, company: bool) -> dict:
-    """Run a grader process in a fresh cgroup D under the mount (D chowned to ``uid`` if asked)."""
+def _delegated(
+    mount: Path, controller: str, uid: int, chown: bool, company: bool, container: bool = False
+) -> dict:
+    """Run a grader process in a fresh cgroup D under the mount (D chowned to ``uid`` if asked).
+
+    ``container``: in a cgroup namespace of its own, with cgroup2 mounted anew, so that D
+    looks like the root of the hierarchy, as a container's cgroup does from inside.
+    """
     d = mount / f"doctor-test-{os.getpid()}-{os.urandom(3).hex()}"
     d.mkdir()
     if chown:  # what systemd does for a unit with Delegate=yes and User=
         for path in (d, d / "cgroup.procs", d / "cgroup.subtree_control", d / "cgroup.threads"):
             os.chown(path, uid, uid)
     other = subprocess.Popen(["sleep", "60"], preexec_fn=_joiner(d)) if company else None
-    env = {**os.environ, limits.CGROUP2_ROOT_ENV: str(mount)}
+    inner = Path(tempfile.mkdtemp(prefix="cgroup2-test-ns-")) if container else mount
+    env = {**os.environ, limits.CGROUP2_ROOT_ENV: str(inner)}
     env.pop(limits.CGROUPS_ENV, None)
     script = DELEGATED.format(root=str(ROOT), controller=controller, uid=uid)
+    command = [sys.executable, "-c", textwrap.dedent(script)]
+    if container:
+        shell = 'mount -t cgroup2 none "$0" && exec "$@"'
+        command = ["unshare", "--cgroup", "--mount", "--propagation", "private"]
+        command += ["sh", "-c", shell, str(inner), sys.executable, "-c", textwrap.dedent(script)]
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)],
+            command,
             preexec_fn=_joiner(d),
             env=env,
             capture_output=True,
@@ -293,8 +305,14 @@ def _delegated(mount: Path, controller: str, uid: int, chown: bool, company: boo
         result = json.loads(proc.stdout)
         result["dir"] = str(d)
         result["left"] = sorted(p.name for p in d.iterdir() if p.is_dir())
+        result["enabled"] = (d / "cgroup.subtree_control").read_text().split()
+        if other is not None:
+            result["other"] = Path(f"/proc/{other.pid}/cgroup").read_text().splitlines()[-1]
         return result
     finally:
+        if container:
+            with contextlib.suppress(OSError):
+                inner.rmdir()
         if other is not None:
             other.kill()
             other.wait()
@@ -328,6 +346,18 @@ def test_a_delegated_cgroup_shared_with_other_processes_is_reported_busy(stand_i
     d = Path(result["dir"])
     assert result["me"] == f"0::/{d.relative_to(on_mount)}"  # moved back where it was
     assert result["left"] == []  # its leaf removed
+
+
+def test_root_in_a_container_moves_the_container_into_a_leaf(stand_in, on_mount):
+    """In its cgroup namespace a container's cgroup looks like the root but holds processes."""
+    result = _delegated(on_mount, stand_in, 0, chown=False, company=True, container=True)
+    assert result["kind"] == "ok", result
+    assert result["ok"] and result["child_in"] and result["removed"], result
+    d = Path(result["dir"])
+    leaf = Path(result["own"])
+    assert leaf.name.endswith(limits.SELF_SUFFIX) and result["me"] == f"0::/{leaf.name}"
+    assert result["other"] == f"0::/{d.relative_to(on_mount)}/{leaf.name}"  # moved too
+    assert stand_in in result["enabled"]
 
 
 def test_a_cgroup_the_grader_may_not_write_is_no_delegation(stand_in, on_mount):
