@@ -249,7 +249,7 @@ def _cgroup_finding(p: Probe) -> Finding:
             "parent's cgroup.subtree_control); a host that keeps them on cgroup v1 (a hybrid "
             "set-up) boots with systemd.unified_cgroup_hierarchy=1 for cgroup v2"
         )
-        fixes = ("systemd-run --user --scope -p Delegate=memory,pids grade ...", AS_ROOT)
+        fixes = (OWN_SCOPE, AS_ROOT)
     elif c.kind == "none":
         fixes = ("sudo mount -t cgroup2 none /sys/fs/cgroup",)
     return Finding(what, False, detail, fixes)

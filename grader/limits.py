@@ -109,9 +109,10 @@ def _status() -> CgroupStatus:
     if version is None:
         return CgroupStatus(None, "none", f"no cgroup filesystem at {CGROUP_ROOT}")
     controllers = [root / c for c in ("memory", "pids")]
-    if all(os.access(d, os.W_OK) for d in controllers):
+    present = all((d / "cgroup.procs").exists() for d in controllers)
+    if present and all(os.access(d, os.W_OK) for d in controllers):
         return CgroupStatus("v1", "ok", None, root)
-    if os.geteuid() != 0:
+    if present and os.geteuid() != 0:
         return CgroupStatus("v1", "v1_root", "cgroups need root", root)
     return CgroupStatus(
         "v1", "v1_missing", "the cgroup v1 memory and pids controllers are not available", root
@@ -126,7 +127,7 @@ def cgroup_layout() -> tuple[str | None, Path]:
     asked = os.environ.get(CGROUP2_ROOT_ENV, "").strip()
     if asked:
         return "v2", Path(asked)
-    if all((CGROUP_ROOT / c / "cgroup.procs").exists() for c in ("memory", "pids")):
+    if any((CGROUP_ROOT / c / "cgroup.procs").exists() for c in ("memory", "pids")):
         return "v1", CGROUP_ROOT
     if (CGROUP_ROOT / "cgroup.controllers").exists():
         return "v2", CGROUP_ROOT

@@ -116,6 +116,26 @@ def _has_memory_and_pids(mount: Path) -> bool:
 # What the grader decides about a real v2 hierarchy.
 
 
+def test_v1_controllers_win_on_a_hybrid_host_unless_a_v2_mount_is_named(monkeypatch, tmp_path):
+    for c in ("memory", "pids"):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "cgroup.procs").write_text("")
+    (tmp_path / "unified").mkdir()
+    monkeypatch.setattr(limits, "CGROUP_ROOT", tmp_path)
+    monkeypatch.delenv(limits.CGROUP2_ROOT_ENV, raising=False)
+    assert limits.cgroup_layout() == ("v1", tmp_path)
+    monkeypatch.setenv(limits.CGROUP2_ROOT_ENV, str(tmp_path / "unified"))
+    assert limits.cgroup_layout() == ("v2", tmp_path / "unified")
+    (tmp_path / "pids" / "cgroup.procs").unlink()
+    monkeypatch.delenv(limits.CGROUP2_ROOT_ENV)
+    iso_mod.reset()
+    try:
+        status = limits.cgroup_status()
+        assert (status.version, status.kind) == ("v1", "v1_missing")
+    finally:
+        iso_mod.reset()
+
+
 def test_a_v2_mount_without_memory_and_pids_is_no_per_submission_cgroup(on_mount):
     if _has_memory_and_pids(on_mount):
         pytest.skip("this host's cgroup2 mount has memory and pids: the limit tests below run")
