@@ -81,7 +81,7 @@ class Diagnosis:
 def probe(limits: Limits | None = None) -> Probe:
     """Try bubblewrap, unshare and a cgroup here, for real."""
     from grader.isolation import ISOLATION_ENV, bwrap_args, unshare_args
-    from grader.limits import cgroup_status, make_cgroup
+    from grader.limits import cgroup_status
 
     limits = limits or Limits()
     linux = sys.platform.startswith("linux")
@@ -92,14 +92,7 @@ def probe(limits: Limits | None = None) -> Probe:
     unshare = shutil.which("unshare") if linux else None
     unshare_works = unshare is not None and _trial([unshare, *unshare_args(), "true"]) is None
     status = cgroup_status()
-    cgroup_error = status.problem
-    if cgroup_error is None:
-        trial = make_cgroup(limits)
-        try:
-            if not trial.ok:
-                cgroup_error = "making a test cgroup with the memory and process limits failed"
-        finally:
-            trial.remove()
+    cgroup_error = status.problem if status.problem is not None else _cgroup_trial(limits)
     return Probe(
         platform=sys.platform,
         euid=os.geteuid() if hasattr(os, "geteuid") else -1,
@@ -113,6 +106,27 @@ def probe(limits: Limits | None = None) -> Probe:
         cgroup_error=cgroup_error,
         limits=limits,
     )
+
+
+def _cgroup_trial(limits: Limits) -> str | None:
+    """Make a cgroup with ``limits``, start a process in it as the sandbox does, remove it all."""
+    from grader.limits import make_cgroup
+
+    trial = make_cgroup(limits)
+    try:
+        if not trial.ok:
+            return "making a test cgroup with the memory and process limits failed"
+        wait = [sys.executable, "-I", "-c", "import sys; sys.stdin.read()"]
+        with subprocess.Popen(wait, stdin=subprocess.PIPE, preexec_fn=trial.add_self) as proc:
+            joined = proc.pid in trial.pids()
+            proc.stdin.close()
+        if not joined:
+            return "a process could not join the test cgroup"
+        return None
+    except OSError as exc:
+        return f"trying a test cgroup failed: {exc}"
+    finally:
+        trial.remove()
 
 
 def _trial(cmd: list[str]) -> str | None:
@@ -225,7 +239,7 @@ def _cgroup_finding(p: Probe) -> Finding:
     if p.cgroup_error is None:
         where = f" under {c.where}" if c.where is not None else ""
         how = "cgroup v1 memory and pids controllers" if c.version == "v1" else "cgroup v2"
-        trial = "a test cgroup was made with the limits and removed"
+        trial = "a test cgroup was made with the limits, joined and removed"
         return Finding(what, True, f"per-submission cgroups ({how}{where}): {trial}")
     detail = f"no per-submission cgroup ({_quoted(p.cgroup_error)}): {per_process}"
     fixes: tuple[str, ...] = ()

@@ -180,6 +180,33 @@ def test_the_probe_really_launches_bubblewrap(tmp_path, monkeypatch):
     assert not diagnose(p).full
 
 
+class _Unjoinable:
+    """A cgroup that is made but that no process joins (a delegation without the right to move)."""
+
+    ok = True
+
+    def add_self(self) -> None:
+        pass
+
+    def pids(self) -> set[int]:
+        return set()
+
+    def remove(self) -> None:
+        self.removed = True
+
+
+@pytest.mark.skipif(not LINUX, reason="cgroups are Linux")
+def test_the_probe_really_joins_its_test_cgroup(monkeypatch):
+    from grader import limits
+
+    monkeypatch.setattr(limits, "cgroup_status", lambda: CgroupStatus("v2", "ok", None))
+    made = _Unjoinable()
+    monkeypatch.setattr(limits, "make_cgroup", lambda _limits: made)
+    p = doctor.probe()
+    assert p.cgroup_error == "a process could not join the test cgroup" and made.removed
+    assert not diagnose(p).findings[1].ok
+
+
 def _grade(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "grader", *args],
