@@ -32,6 +32,7 @@ from grader import wire
 from grader.comparison import Comparator
 from grader.runner import NO_ANSWER, Raised, _builtin_name, truth
 from grader.sheets import DamagedKit
+from grader.spec import SheetWalk
 
 if TYPE_CHECKING:
     from grader.spec import Check, Sheet
@@ -281,7 +282,7 @@ class FrozenExercise:
 
 
 @dataclass(frozen=True)
-class FrozenSheet:
+class FrozenSheet(SheetWalk):
     """What the runner needs of a ``Sheet``, read from a kit's data."""
 
     id: str
@@ -292,21 +293,6 @@ class FrozenSheet:
     mistakes: dict[str, list[FrozenMistake]]
     spec_hash: str
     grader_version: str
-
-    @property
-    def points(self) -> float:
-        return sum(e.points for e in self.exercises)
-
-    def iter_checks(self):
-        for exercise in self.exercises:
-            for check in exercise.checks:
-                yield exercise, check
-
-    def mistakes_for(self, check: FrozenCheck) -> list[FrozenMistake]:
-        return self.mistakes.get(check.function, [])
-
-    def check_id(self, exercise: FrozenExercise, check: FrozenCheck) -> str:
-        return f"{self.id}.{exercise.id}.{check.function}.{check.name}"
 
     def expected(self, check: FrozenCheck, case: FrozenCase) -> Any:
         return case.truth

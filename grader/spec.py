@@ -15,9 +15,9 @@ front of a student.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -119,7 +119,36 @@ class Exercise(Model):
         return self
 
 
-class Sheet(Model):
+class SheetWalk:
+    """How a sheet is walked, shared by the spec and a kit's frozen copy of it.
+
+    Check ids, totals and the known mistakes of a function must be computed the
+    same way on both sides, or a kit's verdicts would drift from the TA's.
+    """
+
+    if TYPE_CHECKING:  # provided by the subclass; not fields of their own for pydantic
+        id: str
+        exercises: list[Any]
+        mistakes: dict[str, list[Any]]
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    def iter_checks(self) -> Iterator[tuple[Any, Any]]:
+        for exercise in self.exercises:
+            for check in exercise.checks:
+                yield exercise, check
+
+    def mistakes_for(self, check: Any) -> list[Any]:
+        """The known wrong answers every check of this function can recognise."""
+        return self.mistakes.get(check.function, [])
+
+    def check_id(self, exercise: Any, check: Any) -> str:
+        return f"{self.id}.{exercise.id}.{check.function}.{check.name}"
+
+
+class Sheet(SheetWalk, Model):
     id: str
     title: str
     source: str
@@ -156,22 +185,6 @@ class Sheet(Model):
             if check.expect is None and not callable(getattr(self.reference, check.function, None)):
                 raise ValueError(f"sheet {self.id}: the reference lacks {check.function}")
         return self
-
-    @property
-    def points(self) -> float:
-        return sum(e.points for e in self.exercises)
-
-    def iter_checks(self):
-        for exercise in self.exercises:
-            for check in exercise.checks:
-                yield exercise, check
-
-    def mistakes_for(self, check: Check) -> list[Mistake]:
-        """The known wrong answers every check of this function can recognise."""
-        return self.mistakes.get(check.function, [])
-
-    def check_id(self, exercise: Exercise, check: Check) -> str:
-        return f"{self.id}.{exercise.id}.{check.function}.{check.name}"
 
     def expected(self, check: Check, case: Case) -> Any:
         """The truth for one case: the check's own ``expect`` or the reference function."""
