@@ -46,9 +46,11 @@ from grader.gradebook import (
     Gradebook,
     GradebookError,
     Key,
+    apply_overrides,
     check_ids,
     points,
     spec_fingerprint,
+    stale_overrides,
     write_atomic,
     write_csv,
 )
@@ -570,6 +572,17 @@ def _run(
 ) -> int:
     started = time.monotonic()
     spec = spec_fingerprint(sheet)
+    run = book.start_run(
+        sheet.id,
+        args.seed,
+        {
+            "timeout": args.timeout,
+            "load_timeout": args.load_timeout,
+            "submission_timeout": args.submission_timeout,
+            "regrade": args.regrade,
+        },
+        str(shard) if shard else "",
+    )
     rows: dict[str, Entry] = {}
     reused: set[str] = set()
     todo: list[tuple[Submission, Key]] = []
@@ -593,10 +606,10 @@ def _run(
             reused_keys.append(key)
         elif sub.path is None:
             rows[sub.id] = Entry(sub.status, 0.0, sheet.points, sub.message, path=sub.shown)
-            book.put(key, rows[sub.id])
+            book.put(key, rows[sub.id], run)
         else:
             todo.append((sub, key))
-    book.mark_current(reused_keys)
+    book.mark_current(reused_keys, run, [rows[k.submission] for k in reused_keys])
     book.set_meta("shard", str(shard) if shard else "")  # lets `grade merge` spot a missing one
     if reused:
         print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
@@ -609,13 +622,17 @@ def _run(
         load_timeout=args.load_timeout,
         submission_timeout=args.submission_timeout,
     )
-    failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows)
+    failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows, run)
     seconds = time.monotonic() - started
     print(
         f"graded {len(todo)}, reused {len(reused)}, {len(rows)} submissions in {seconds:.1f} s "
         f"({args.jobs} job{'s' * (args.jobs != 1)})",
         file=sys.stderr,
     )
+    overrides = book.overrides(sheet.id)
+    for warning in stale_overrides(rows, overrides):
+        print(f"grade batch: warning: {warning}", file=sys.stderr)
+    rows = apply_overrides(rows, overrides)  # a TA's decisions outlive the regrade
     try:
         write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
     except ExportError as exc:
@@ -689,6 +706,7 @@ def _grade_all(
     jobs: int,
     book: Gradebook,
     rows: dict[str, Entry],
+    run: str | None = None,
 ) -> int:
     """Grade in parallel; store each result the moment it arrives. Returns the grader failures."""
     progress = _Progress(len(todo))
@@ -699,7 +717,7 @@ def _grade_all(
         for future in as_completed(futures):
             sub, key = futures[future]
             entry, trace, digest = future.result()
-            book.put(replace(key, sha256=digest), entry)
+            book.put(replace(key, sha256=digest), entry, run)
             rows[sub.id] = entry
             progress.graded(sub.id, entry)
             if trace:

@@ -176,6 +176,10 @@ def _case(check: dict[str, Any], sheet: str, prefix: str, counts: dict[str, int]
         counts["errors"] += 1
     out = ET.SubElement(case, "system-out")
     out.text = _xml(f"{_points(check)} points: {check.get('description', '')}")
+    override = check.get("override")
+    if isinstance(override, dict):  # a TA's decision (gradebook.effective_report)
+        out.text += _xml(f"\noverridden by a TA to {_pts(override.get('points', 0))} points: "
+                         f"{safe(override.get('reason', ''))}")  # fmt: skip
     return case
 
 

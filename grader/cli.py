@@ -34,6 +34,9 @@ examples:
   grade contract --sheet 7                 what each function takes, returns, is checked on
   grade batch submissions/ --sheet 2 --csv grades.csv --jobs 2
   grade merge shard1.sqlite shard2.sqlite --db all.sqlite --csv grades.csv
+  grade stats --db gradebook.sqlite --sheet 2   per check, per exercise, common mistakes
+  grade diff --db gradebook.sqlite         whose score changed in the latest run
+  grade override --db gradebook.sqlite alice.py 2.2.logcosh.large 3 --reason "…"
   grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
   grade kit --sheet 9 -o kit9/             a self-check kit for students (public checks)
   grade doctor                             what isolation this machine gives, and fixes
@@ -89,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
             from grader.merge import main as merge_main
 
             return merge_main(argv[1:])
+        if argv and argv[0] == "stats":
+            from grader.stats import main as stats_main
+
+            return stats_main(argv[1:])
+        if argv and argv[0] in ("diff", "override"):
+            from grader import history
+
+            return history.main(argv[0], argv[1:])
         if argv and argv[0] == "gradescope":
             from grader.gradescope import main as gradescope_main
 

@@ -17,6 +17,15 @@ current, and a run with another ``--seed`` makes its own rows current. ``grade
 merge`` carries ``current`` along, so shards merged export what one run would.
 Each row records the grader version that graded it, and the table ``meta`` the
 schema version; an older book gains both when this grader first opens it.
+
+Every ``grade batch`` is a *run* (table ``runs``: a random id, so the shards of
+one course never clash in a merge, with its start, sheet, seed, options, grader
+version and shard). ``run_grades`` links each row a run graded or reused to it,
+with a small copy of its score and of each check's status and points: ``--regrade``
+replaces a row of the same key, and ``grade diff`` must still know what the
+earlier run said. A TA's manual decisions live in ``overrides``, keyed by sheet,
+submission and check, not by file: they outlive regrades and resubmissions, and
+``effective_report`` applies them to whatever is current.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ import json
 import os
 import sqlite3
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -82,7 +92,51 @@ CREATE TABLE IF NOT EXISTS current (
 )
 """
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-SCHEMA_VERSION = "2"  # 1: grades only; 2: grades.grader, current, meta
+RUNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id         TEXT    PRIMARY KEY,
+    started_at TEXT    NOT NULL,
+    sheet      TEXT    NOT NULL,
+    seed       INTEGER NOT NULL,
+    options    TEXT    NOT NULL,
+    grader     TEXT    NOT NULL,
+    shard      TEXT    NOT NULL
+)
+"""
+# The rows each run graded or reused, with what ``grade diff`` compares (``checks``:
+# a JSON object check id -> [status, score]); kept even when a regrade replaces the row.
+RUN_GRADES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run_grades (
+    run        TEXT    NOT NULL,
+    sheet      TEXT    NOT NULL,
+    submission TEXT    NOT NULL,
+    sha256     TEXT    NOT NULL,
+    seed       INTEGER NOT NULL,
+    spec       TEXT    NOT NULL,
+    status     TEXT    NOT NULL,
+    score      REAL    NOT NULL,
+    checks     TEXT    NOT NULL,
+    PRIMARY KEY (run, sheet, submission)
+)
+"""
+OVERRIDES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS overrides (
+    sheet      TEXT    NOT NULL,
+    submission TEXT    NOT NULL,
+    check_id   TEXT    NOT NULL,
+    points     REAL    NOT NULL,
+    reason     TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    by         TEXT    NOT NULL,
+    PRIMARY KEY (sheet, submission, check_id)
+)
+"""
+SCHEMA_VERSION = "3"  # 1: grades only; 2: grades.grader, current, meta; 3: runs, overrides
+RUN_COLUMNS = ["id", "started_at", "sheet", "seed", "options", "grader", "shard"]
+RUN_GRADE_COLUMNS = [
+    *("run", "sheet", "submission", "sha256", "seed", "spec", "status", "score", "checks")
+]
+OVERRIDE_COLUMNS = ["sheet", "submission", "check_id", "points", "reason", "at", "by"]
 KEY_COLUMNS = ["sheet", "submission", "sha256", "seed", "spec"]
 COLUMNS = [
     *KEY_COLUMNS,
@@ -150,6 +204,93 @@ class Entry:
         object.__setattr__(self, "path", safe(self.path, NAME_LIMIT))
         if self.report is not None:
             object.__setattr__(self, "report", safe_tree(self.report))
+
+
+@dataclass(frozen=True)
+class Override:
+    """A TA's decision: ``points`` for one check of one submission, and why.
+
+    Its strings are made ``safe`` on construction, like an ``Entry``'s: the
+    submission is a student's file name, and the reason is shown in exports.
+    """
+
+    sheet: str
+    submission: str
+    check_id: str
+    points: float
+    reason: str
+    at: str = ""
+    by: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("sheet", "submission", "check_id", "by"):
+            object.__setattr__(self, name, safe(getattr(self, name), NAME_LIMIT))
+        object.__setattr__(self, "reason", safe(self.reason))
+        object.__setattr__(self, "points", float(self.points))
+        if not self.at:
+            object.__setattr__(self, "at", _now())
+
+
+def effective_report(entry: Entry, overrides: Iterable[Override]) -> dict[str, Any] | None:
+    """The stored report with a TA's overrides applied: what every export and page shows.
+
+    Each overridden check gets the override's points as its ``score`` and
+    ``override: {points, reason, by, at}`` (its ``status`` stays what the grader
+    found, so the reader sees both), and the report's ``score`` is the sum of
+    its checks again. Overrides of checks the report lacks (the sheet changed)
+    are left out: ``stale_overrides`` names them. Returns None for a row
+    without a report; the entry is not changed.
+    """
+    if entry.report is None:
+        return None
+    by_check = {o.check_id: o for o in overrides}
+    checks = []
+    for check in entry.report.get("checks", []):
+        o = by_check.get(check.get("id"))
+        if o is not None:
+            override = {"points": o.points, "reason": o.reason, "by": o.by, "at": o.at}
+            check = {**check, "score": o.points, "override": override}
+        checks.append(check)
+    report = {**entry.report, "checks": checks}
+    if any("override" in c for c in checks):
+        report["score"] = round(sum(float(c.get("score", 0.0)) for c in checks), 6)
+    return report
+
+
+def effective_entry(entry: Entry, overrides: Iterable[Override]) -> Entry:
+    """``entry`` with ``effective_report`` as its report and that report's score as its score."""
+    overrides = list(overrides)
+    if not overrides or entry.report is None:
+        return entry
+    report = effective_report(entry, overrides)
+    assert report is not None
+    return replace(entry, report=report, score=float(report.get("score", entry.score)))
+
+
+def apply_overrides(rows: dict[str, Entry], overrides: Iterable[Override]) -> dict[str, Entry]:
+    """Each row (by submission) made ``effective_entry`` with its overrides."""
+    grouped: dict[str, list[Override]] = {}
+    for o in overrides:
+        grouped.setdefault(o.submission, []).append(o)
+    return {s: effective_entry(e, grouped.get(s, ())) for s, e in rows.items()}
+
+
+def stale_overrides(rows: dict[str, Entry], overrides: Iterable[Override]) -> list[str]:
+    """Warnings for overrides that no longer apply: the check or the submission is gone."""
+    warnings = []
+    for o in overrides:
+        entry = rows.get(o.submission)
+        if entry is None:
+            continue  # a submission gone from the folder: its override waits in the history
+        ids = {c.get("id") for c in (entry.report or {}).get("checks", [])}
+        if o.check_id not in ids:
+            warnings.append(
+                f"the override of {o.check_id} for {o.submission} ({points(o.points)} points: "
+                f"{o.reason}) no longer applies: its current grade has no such check (the "
+                "sheet's checks changed?); remove it with `grade override --remove`, or "
+                "record it again under the new check id"
+            )
+    return warnings
 
 
 def spec_fingerprint(sheet: Sheet) -> str:
@@ -221,6 +362,8 @@ class Gradebook:
             }
             self.db.execute(CURRENT_SCHEMA)
             self.db.execute(META_SCHEMA)
+            for schema in (RUNS_SCHEMA, RUN_GRADES_SCHEMA, OVERRIDES_SCHEMA):
+                self.db.execute(schema)
             if fresh:  # an old book: the best guess at what it showed is each one's newest row
                 self.db.execute(
                     f"INSERT INTO current ({', '.join(CURRENT_COLUMNS)}) {_LATEST_PER_SUBMISSION}"
@@ -267,8 +410,8 @@ class Gradebook:
             ).fetchone()
         return None if row is None else _entry(row)
 
-    def put(self, key: Key, entry: Entry) -> None:
-        """Store and commit at once, as the submission's current row.
+    def put(self, key: Key, entry: Entry, run: str | None = None) -> None:
+        """Store and commit at once, as the submission's current row (graded by ``run``).
 
         Committed at once, what is stored survives any later interruption.
         """
@@ -292,12 +435,119 @@ class Gradebook:
                 ),
             )
             self._mark(key)
+            if run is not None:
+                self._link(run, key, entry)
 
-    def mark_current(self, keys: Iterable[Key]) -> None:
-        """Make stored rows (grades reused by a run) their submissions' current ones."""
+    def mark_current(
+        self, keys: Iterable[Key], run: str | None = None, entries: Iterable[Entry] = ()
+    ) -> None:
+        """Make stored rows (grades reused by ``run``) their submissions' current ones.
+
+        ``entries`` are the rows of ``keys`` when the caller has them already (a
+        batch does), so linking them to the run reads nothing back.
+        """
+        known = list(entries)
         with self._errors(), self.db:
-            for key in keys:
+            for i, key in enumerate(keys):
                 self._mark(key)
+                if run is not None:
+                    entry = known[i] if i < len(known) else self.get(key)
+                    if entry is not None:
+                        self._link(run, key, entry)
+
+    def start_run(self, sheet: str, seed: int, options: dict[str, Any], shard: str = "") -> str:
+        """Record a new run of ``grade batch`` and return its id (random: unique across shards)."""
+        run = uuid.uuid4().hex
+        row = (
+            run,
+            _now(),
+            sheet,
+            seed,
+            json.dumps(options, sort_keys=True),
+            grader_version(),
+            shard,
+        )
+        with self._errors(), self.db:
+            self.db.execute(
+                f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES (?,?,?,?,?,?,?)", row
+            )
+        return run
+
+    def _link(self, run: str, key: Key, entry: Entry) -> None:
+        checks = {
+            c["id"]: [c.get("status", ""), c.get("score", 0.0)]
+            for c in (entry.report or {}).get("checks", [])
+        }
+        self.db.execute(
+            f"INSERT OR REPLACE INTO run_grades ({', '.join(RUN_GRADE_COLUMNS)}) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (run, *astuple(key), entry.status, entry.score, json.dumps(checks)),
+        )
+
+    def runs(self) -> list[tuple[Any, ...]]:
+        """Every run, oldest first, in ``RUN_COLUMNS`` order."""
+        if "runs" not in self.tables:
+            return []
+        with self._errors():
+            return list(
+                self.db.execute(
+                    f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, id"
+                )
+            )
+
+    def run_grades(self, sheet: str | None = None) -> list[tuple[Any, ...]]:
+        """The rows linked to runs (of one sheet, or all), in ``RUN_GRADE_COLUMNS`` order."""
+        if "run_grades" not in self.tables:
+            return []
+        where, args = ("WHERE sheet = ?", (sheet,)) if sheet is not None else ("", ())
+        with self._errors():
+            return list(
+                self.db.execute(
+                    f"SELECT {', '.join(RUN_GRADE_COLUMNS)} FROM run_grades {where}", args
+                )
+            )
+
+    def sheets(self) -> list[str]:
+        """The sheets that have current rows, sorted."""
+        with self._errors():
+            return sorted(
+                {s for (s,) in self.db.execute(f"SELECT sheet FROM ({self._current_query()})")}
+            )
+
+    def override(self, item: Override) -> None:
+        """Record (or replace) a TA's decision on one check of one submission."""
+        with self._errors(), self.db:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO overrides ({', '.join(OVERRIDE_COLUMNS)}) "
+                "VALUES (?,?,?,?,?,?,?)",
+                astuple(item),
+            )
+
+    def remove_override(self, sheet: str, submission: str, check_id: str) -> bool:
+        """Remove one override; False when there was none."""
+        with self._errors(), self.db:
+            gone = self.db.execute(
+                "DELETE FROM overrides WHERE sheet = ? AND submission = ? AND check_id = ?",
+                (sheet, submission, check_id),
+            )
+        return gone.rowcount > 0
+
+    def overrides(self, sheet: str | None = None) -> list[Override]:
+        """The overrides (of one sheet, or all), sorted by sheet, submission and check."""
+        if "overrides" not in self.tables:
+            return []
+        where, args = ("WHERE sheet = ?", (sheet,)) if sheet is not None else ("", ())
+        with self._errors():
+            rows = self.db.execute(
+                f"SELECT {', '.join(OVERRIDE_COLUMNS)} FROM overrides {where} "
+                "ORDER BY sheet, submission, check_id",
+                args,
+            ).fetchall()
+        return [Override(*row) for row in rows]
+
+    def effective_rows(self, sheet: str) -> dict[str, Entry]:
+        """``current_rows`` with the sheet's overrides applied (``effective_entry``)."""
+        return apply_overrides(self.current_rows(sheet), self.overrides(sheet))
 
     def _mark(self, key: Key) -> None:
         self.db.execute(
@@ -382,12 +632,20 @@ class Gradebook:
                 )
             }
 
-    def absorb(self, rows: Iterable[tuple[Any, ...]], current: Iterable[tuple[Any, ...]]) -> None:
-        """Merge other books' rows and current rows in, in one transaction.
+    def absorb(
+        self,
+        rows: Iterable[tuple[Any, ...]],
+        current: Iterable[tuple[Any, ...]],
+        runs: Iterable[tuple[Any, ...]] = (),
+        run_grades: Iterable[tuple[Any, ...]] = (),
+        overrides: Iterable[Override] = (),
+    ) -> None:
+        """Merge other books' rows, current rows, runs and overrides in, in one transaction.
 
-        On a clash the later ``graded_at`` (a regrade) and the later
-        ``marked_at`` (a later run) win; equal ones keep what is here, so
-        absorbing the same rows again changes nothing.
+        On a clash the later ``graded_at`` (a regrade), the later ``marked_at``
+        (a later run) and the later override win; equal ones keep what is
+        here, and runs are unique by id, so absorbing the same rows again
+        changes nothing.
         """
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in KEY_COLUMNS)
         with self._errors(), self.db:
@@ -404,6 +662,22 @@ class Gradebook:
                 "sha256 = excluded.sha256, seed = excluded.seed, spec = excluded.spec, "
                 "marked_at = excluded.marked_at WHERE excluded.marked_at > current.marked_at",
                 current,
+            )
+            self.db.executemany(
+                f"INSERT OR IGNORE INTO runs ({', '.join(RUN_COLUMNS)}) VALUES (?,?,?,?,?,?,?)",
+                runs,
+            )
+            self.db.executemany(
+                f"INSERT OR IGNORE INTO run_grades ({', '.join(RUN_GRADE_COLUMNS)}) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                run_grades,
+            )
+            updates = ", ".join(f"{c} = excluded.{c}" for c in OVERRIDE_COLUMNS[3:])
+            self.db.executemany(
+                f"INSERT INTO overrides ({', '.join(OVERRIDE_COLUMNS)}) VALUES (?,?,?,?,?,?,?) "
+                f"ON CONFLICT (sheet, submission, check_id) DO UPDATE SET {updates} "
+                "WHERE excluded.at > overrides.at",
+                (astuple(o) for o in overrides),
             )
 
     def close(self) -> None:
@@ -432,10 +706,16 @@ def csv_text(ids: list[str], rows: dict[str, Entry]) -> str:
     """One row per submission, sorted, with a column per check: the same grades, the same bytes.
 
     Every cell goes through ``CsvWriter``, so no cell is a formula to a spreadsheet.
+    Rows made ``effective_entry`` show overridden points; when any row has one,
+    a last column ``overrides`` says which checks and why (it is absent
+    otherwise, so a book without overrides writes the CSV it always wrote).
     """
     buffer = io.StringIO()
     out = CsvWriter(buffer)
-    out.writerow([*CSV_COLUMNS, *ids])
+    overridden = any(
+        "override" in c for e in rows.values() for c in (e.report or {}).get("checks", [])
+    )
+    out.writerow([*CSV_COLUMNS, *ids, *(["overrides"] if overridden else [])])
     for submission in sorted(rows):
         entry = rows[submission]
         checks = (entry.report or {}).get("checks", [])
@@ -450,9 +730,19 @@ def csv_text(ids: list[str], rows: dict[str, Entry]) -> str:
                 passed,
                 len(ids),
                 *(points(scores[i]) if i in scores else "" for i in ids),
+                *([_overrides_cell(checks)] if overridden else []),
             ]
         )
     return buffer.getvalue()
+
+
+def _overrides_cell(checks: list[dict[str, Any]]) -> str:
+    """``2.2.x.random: 3 points (reason); ...``: a row's overridden checks, for the CSV."""
+    return "; ".join(
+        f"{c['id']}: {points(c['override']['points'])} points ({c['override']['reason']})"
+        for c in checks
+        if "override" in c
+    )
 
 
 def write_csv(path: Path, ids: list[str], rows: dict[str, Entry]) -> None:

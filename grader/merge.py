@@ -3,7 +3,9 @@
 Shards graded on N machines (``grade batch --shard I/N``) leave N gradebooks;
 merged, they hold every row of all of them (history included) and, per
 submission, the row the latest run made current, so the exports equal those of
-one unsharded run. Merging is idempotent: merging the same books again, or the
+one unsharded run. Runs (``grade diff``) and a TA's overrides come along: run
+ids are random, so shards' runs never clash, and of two overrides of one check
+the later wins. Merging is idempotent: merging the same books again, or the
 output into itself, changes nothing. Books that would not make one consistent
 course are refused before anything is written (exit 2): grades of different
 sheets, of different versions of the sheet's checks (spec fingerprints), of
@@ -24,7 +26,9 @@ from grader.gradebook import (
     ExportError,
     Gradebook,
     GradebookError,
+    apply_overrides,
     spec_fingerprint,
+    stale_overrides,
 )
 from grader.text import safe
 
@@ -113,6 +117,9 @@ class _Book:
             self.current = [c for c in book.current_keys() if sheet is None or c[0] == sheet]
             versions = book.versions()
             self.shard = book.meta().get("shard", "")
+            self.runs = [r for r in book.runs() if sheet is None or r[2] == sheet]
+            self.run_grades = book.run_grades(sheet)
+            self.overrides = book.overrides(sheet)
         finally:
             book.close()
         self.versions = {versions.get((c[0], c[1]), UNKNOWN_VERSION) for c in self.current}
@@ -147,13 +154,18 @@ def _merge(args: argparse.Namespace) -> int:
         out.absorb(  # one transaction: all of the merge is stored, or none of it
             itertools.chain.from_iterable(b.rows for b in books),
             itertools.chain.from_iterable(b.current for b in books),
+            itertools.chain.from_iterable(b.runs for b in books),
+            itertools.chain.from_iterable(b.run_grades for b in books),
+            itertools.chain.from_iterable(b.overrides for b in books),
         )
         added = out.count() - before
         rows = out.current_rows(sheet_id)
+        overrides = out.overrides(sheet_id)
     finally:
         out.close()
-    for warning in _missing_shards(books[: len(args.books)]):
+    for warning in _missing_shards(books[: len(args.books)]) + stale_overrides(rows, overrides):
         print(f"grade merge: warning: {warning}", file=sys.stderr)
+    rows = apply_overrides(rows, overrides)
     print(
         f"merged {len(args.books)} gradebook{'s' * (len(args.books) != 1)} into {args.db}: "
         f"{len(rows)} submissions of sheet {safe(sheet_id, 40)} ({added} new rows)",
