@@ -488,7 +488,7 @@ def test_an_older_gradebook_is_read_as_is_and_migrated_on_write(tmp_path, capsys
     merged.close()
     book = Gradebook(old)  # opened for writing: migrated in place
     assert {s: e.score for s, e in book.current_rows("2").items()} == {"alice.py": 80, "bob.py": 50}
-    assert dict(book.db.execute("SELECT key, value FROM meta")) == {"schema": "2"}
+    assert dict(book.db.execute("SELECT key, value FROM meta")) == {"schema": "3"}
     assert {r[-1] for r in book.all_rows()} == {""}  # version unknown, and said so
     book.close()
     new = book_with(tmp_path / "new.sqlite", {"carl.py": 1.0}, spec=_spec())
