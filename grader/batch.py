@@ -113,7 +113,10 @@ the gradebook (--db, default ./gradebook.sqlite):
   stay as history; table `current` names the version each submission's
   exports show: the one this run found). A grade is stored under the hash of
   exactly the bytes that were graded. Time limits are not part of the key:
-  pass --regrade after changing them.
+  pass --regrade after changing them. Each run is recorded (table `runs`)
+  with the score and check results of every row it graded or reused, so
+  `grade diff` lists whose score a regrade changed; a TA's overrides
+  (`grade override`) apply to the exports and survive regrades.
 
 status of a row:
   graded         loaded and graded, whatever the score

@@ -43,7 +43,9 @@ what is merged:
   submission, the version the latest `grade batch` run covering it graded or
   reused: that is what --csv, --junit and --jsonl show, so shards merged write
   exactly the CSV one unsharded run writes. When two books grade the same
-  submission, the later run wins. Merging again changes nothing, and OUT may be
+  submission, the later run wins. Runs (what `grade diff` compares) and
+  overrides (`grade override`; of two for one check, the later wins) come
+  along, and the exports apply the overrides. Merging again changes nothing, and OUT may be
   one of the inputs or an earlier merge (the new rows are added to it). Books
   made by `grade batch --shard I/N` remember their shard: a merge of fewer
   than all N warns which are missing.
