@@ -282,7 +282,14 @@ def stale_overrides(rows: dict[str, Entry], overrides: Iterable[Override]) -> li
         entry = rows.get(o.submission)
         if entry is None:
             continue  # a submission gone from the folder: its override waits in the history
-        ids = {c.get("id") for c in (entry.report or {}).get("checks", [])}
+        if entry.report is None:
+            warnings.append(
+                f"the override of {o.check_id} for {o.submission} ({points(o.points)} points: "
+                f"{o.reason}) does not apply now: its current row has no graded report "
+                f"(status {entry.status})"
+            )
+            continue
+        ids = {c.get("id") for c in entry.report.get("checks", [])}
         if o.check_id not in ids:
             warnings.append(
                 f"the override of {o.check_id} for {o.submission} ({points(o.points)} points: "
@@ -581,8 +588,14 @@ class Gradebook:
         with self._errors():
             return list(self.db.execute(self._current_query()))
 
-    def current_rows(self, sheet: str) -> dict[str, Entry]:
-        """What the sheet's exports show: each current submission's row, by submission."""
+    def current_rows(self, sheet: str, brief: bool = False) -> dict[str, Entry]:
+        """What the sheet's exports show: each current submission's row, by submission.
+
+        ``brief`` leaves out of each report what only a reader of one report
+        needs (``BRIEF_DROPPED``: messages, figures, notes): making those
+        ``safe`` is most of the cost of reading a large book, and statistics
+        never show them.
+        """
         with self._errors():
             rows = self.db.execute(
                 "SELECT g.submission, g.status, g.score, g.max_score, g.message, g.report, "
@@ -590,7 +603,7 @@ class Gradebook:
                 f"JOIN grades g USING ({', '.join(KEY_COLUMNS)}) WHERE c.sheet = ?",
                 (sheet,),
             ).fetchall()
-        return {row[0]: _entry(row[1:]) for row in rows}
+        return {row[0]: _entry(row[1:], brief) for row in rows}
 
     def _current_query(self) -> str:
         """The current rows: the table, or for an unmigrated (read-only) old book, the newest."""
@@ -695,11 +708,22 @@ SELECT {", ".join(CURRENT_COLUMNS[:-1])}, graded_at AS marked_at FROM (
 """
 
 
-def _entry(row: tuple[Any, ...]) -> Entry:
+# What ``current_rows(brief=True)`` drops: from the report, and from each of its checks.
+BRIEF_DROPPED = ({"notes", "isolation"}, {"message", "description", "figure"})
+
+
+def _entry(row: tuple[Any, ...], brief: bool = False) -> Entry:
     status, score, max_score, message, report, path, seconds = row
-    return Entry(
-        status, score, max_score, message, json.loads(report) if report else None, path, seconds
-    )
+    parsed = json.loads(report) if report else None
+    if brief and isinstance(parsed, dict):
+        top, per_check = BRIEF_DROPPED
+        parsed = {k: v for k, v in parsed.items() if k not in top}
+        if isinstance(parsed.get("checks"), list):
+            parsed["checks"] = [
+                {k: v for k, v in c.items() if k not in per_check} if isinstance(c, dict) else c
+                for c in parsed["checks"]
+            ]
+    return Entry(status, score, max_score, message, parsed, path, seconds)
 
 
 def csv_text(ids: list[str], rows: dict[str, Entry]) -> str:

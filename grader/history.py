@@ -133,7 +133,7 @@ def changes(book: Gradebook, sheet: str) -> dict[str, Any]:
     all_overrides = book.overrides(sheet)
     for o in all_overrides:
         overrides[o.submission].append(o)
-    rows = book.current_rows(sheet) if all_overrides else {}
+    rows = book.current_rows(sheet, brief=True) if all_overrides else {}
     changed, runs_seen = [], set()
     compared = 0
     for submission in sorted(linked):
@@ -433,7 +433,7 @@ def _list(args: argparse.Namespace) -> int:
             overrides = book.overrides(s)
             if not overrides:
                 continue
-            rows = book.current_rows(s)
+            rows = book.current_rows(s, brief=True)
             warnings += stale_overrides(rows, overrides)
             for o in overrides:
                 report = rows[o.submission].report if o.submission in rows else None

@@ -422,7 +422,7 @@ def main(argv: list[str]) -> int:
         book = open_book(args.db)
         try:
             sheet = pick_sheet(book, args.sheet)
-            rows = book.current_rows(sheet)
+            rows = book.current_rows(sheet, brief=True)
             overrides = book.overrides(sheet)
         finally:
             book.close()

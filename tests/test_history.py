@@ -118,6 +118,8 @@ def test_effective_report_marks_overrides_and_sums_again():
     assert effective_report(entry, [gone]) == entry.report
     (warning,) = stale_overrides({"a.py": entry}, [o, gone])
     assert "2.9.gone.x" in warning and "no longer applies" in warning
+    (warning,) = stale_overrides({"a.py": Entry("refused", 0, 20)}, [o])
+    assert "no graded report (status refused)" in warning
 
 
 def test_overrides_reach_csv_junit_and_jsonl():

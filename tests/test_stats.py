@@ -213,3 +213,22 @@ def test_speed_of_a_large_course(tmp_path, capsys):
     code, out, _ = run(capsys, "--db", str(path), "--format", "json")
     assert code == 0 and json.loads(out)["submissions"] == 1000
     assert time.perf_counter() - started < 1.0
+
+
+def test_brief_rows_leave_out_what_stats_never_show(tmp_path):
+    """Making a figure or message safe is most of reading a book: stats read them brief."""
+    path = tmp_path / "book.sqlite"
+    book = Gradebook(path)
+    rep = report({"2.1.f.a": "failed"}, {"2.1.f.a": HINT})
+    rep["checks"][0] |= {"figure": "✗✗✗✗✗✗\n" * 50, "description": "d"}
+    rep["notes"] = ["a cell failed"]
+    put(book, "a.py", rep)
+    full, brief = book.current_rows("2")["a.py"], book.current_rows("2", brief=True)["a.py"]
+    book.close()
+    assert "figure" in full.report["checks"][0] and "notes" in full.report
+    check = brief.report["checks"][0]
+    assert not {"figure", "message", "description"} & set(check) and "notes" not in brief.report
+    assert (check["id"], check["status"], check["hint"], check["score"]) == (
+        "2.1.f.a", "failed", HINT, 0.0,
+    )  # fmt: skip
+    assert brief.score == full.score
