@@ -115,6 +115,16 @@ CHECK_FIELDS = (
         "`predict_class`'s plane (the terminal report shows it in colour)",
     ),
 )
+# What a report exported from a gradebook (`grade batch`/`grade merge --jsonl`) adds to a check.
+EXPORTED_CHECK_FIELDS = (
+    (
+        "override",
+        "object",
+        "only for a check a TA overrode with `grade override`: `points`, `reason`, `by` "
+        "($USER), `at` (UTC); the check's `score` is then `points` (its `status` stays the "
+        "grader's) and the report's `score` the sum of its checks again",
+    ),
+)
 ISOLATION_FIELDS = (
     ("method", "string", "`bubblewrap`, or `unshare` or `process` (always reduced)"),
     (
@@ -425,6 +435,11 @@ def json_report_reference() -> str:
                 "## Each check (`checks[]`)",
                 "",
                 *table(CHECK_FIELDS),
+                "",
+                "Reports exported from a gradebook (`--jsonl` of `grade batch` and `grade "
+                "merge`) carry on each check also:",
+                "",
+                *table(EXPORTED_CHECK_FIELDS),
                 "",
                 "## Isolation (`isolation`)",
                 "",

@@ -260,6 +260,13 @@ def _diff(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         table.add_row(Text(c["submission"]), Text(score, style=style), Text("\n".join(lines)))
     table.caption = f"{len(result['changed'])} of {result['compared']} submissions changed"
     console.print(table)
+    pairs = sorted({(c["old_run"], c["new_run"]) for c in result["changed"]})
+    when = {r["id"]: r["started_at"][:16].replace("T", " ") for r in result["runs"]}
+    for old, new in pairs:
+        console.print(
+            Text(f"run {old} ({when.get(old, '?')} UTC) → run {new} ({when.get(new, '?')} UTC)"),
+            style="dim",
+        )
     return EXIT_DONE
 
 

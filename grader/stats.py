@@ -258,10 +258,21 @@ def render(stats: dict[str, Any], console: Any) -> None:
     table = Table(title="Checks, the hardest first", title_justify="left")
     hidden = any(c["hidden"] for c in stats["checks"])
     ungraded = any(c["not_graded"] for c in stats["checks"])
-    columns = ["check", "passed", "failed", "error", "timeout"]
-    columns += ["hidden"] * hidden + ["not graded"] * ungraded + ["pass rate", "points lost"]
+    overridden = any(c["overridden"] for c in stats["checks"])
+    columns = ["check", "pass", "fail", "error", "timeout"]
+    columns += ["hidden"] * hidden + ["ungraded"] * ungraded + ["rate", "lost"]
+    columns += ["by TA"] * overridden
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        if i == 0:
+            table.add_column(name, overflow="fold", min_width=16)
+        else:  # short headings, never cut: a number's meaning is in the caption
+            table.add_column(name, justify="right", min_width=len(name))
+    table.caption = (
+        "pass, fail, error, timeout: submissions; rate: passed among those that ran the "
+        "check; lost: the class's points lost on it"
+        + ("; ungraded: rows without a report (refused, ambiguous…)" if ungraded else "")
+        + ("; by TA: overridden (grade override)" if overridden else "")
+    )
     for c in stats["checks"]:
         rate = c["pass_rate"]
         style = (
@@ -276,11 +287,11 @@ def render(stats: dict[str, Any], console: Any) -> None:
         cells: list[Any] = [Text(safe(c["id"], NAME_LIMIT))]
         cells += [str(c[s]) for s in ("passed", "failed", "error", "timeout")]
         cells += [str(c["hidden"])] * hidden + [str(c["not_graded"])] * ungraded
-        overridden = f" ({c['overridden']} overridden)" if c["overridden"] else ""
         cells += [
             Text("–" if rate is None else f"{rate:.0%}", style=style),
-            f"{points(c['points_lost'])}{overridden}",
+            points(c["points_lost"]),
         ]
+        cells += [str(c["overridden"])] * overridden
         table.add_row(*cells)
     console.print(table)
 
