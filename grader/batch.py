@@ -64,8 +64,8 @@ from grader.loading import (
     read_beneath,
 )
 from grader.report import to_json
-from grader.runner import LOAD_TIMEOUT, Options, grade_file
-from grader.session import SUBMISSION_TIMEOUT
+from grader.runner import Options, grade_file
+from grader.session import add_grading_arguments, grading_options
 from grader.spec import Sheet
 from grader.text import NAME_LIMIT, safe
 
@@ -458,25 +458,7 @@ def _parser() -> argparse.ArgumentParser:
         default="rich",
         help="summary on stdout: a table (default) or a JSON list",
     )
-    p.add_argument("--seed", type=int, default=0, help="vary the hidden random inputs (default 0)")
-    p.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="per-call limit for checks that set none"
-    )
-    p.add_argument(
-        "--load-timeout",
-        type=float,
-        default=LOAD_TIMEOUT,
-        metavar="SECONDS",
-        help=f"time limit for loading a submission (default {LOAD_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--submission-timeout",
-        type=float,
-        default=SUBMISSION_TIMEOUT,
-        metavar="SECONDS",
-        help="wall-time limit for each submission in all, reloads included "
-        f"(default {SUBMISSION_TIMEOUT:g})",
-    )
+    add_grading_arguments(p)
     p.add_argument(
         "--regrade", action="store_true", help="grade everything again, ignoring stored grades"
     )
@@ -516,12 +498,7 @@ def main(argv: list[str]) -> int:
         parser.error(str(sheets.UnknownSheet(args.sheet)))
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if (
-        (args.timeout is not None and args.timeout <= 0)
-        or args.load_timeout <= 0
-        or args.submission_timeout <= 0
-    ):
-        parser.error("time limits must be positive")
+    options = grading_options(parser, args)
     outputs = (("--csv", args.csv), ("--junit", args.junit), ("--jsonl", args.jsonl))
     for name, path in (*outputs, ("--db", args.db)):
         if path is not None and (path.is_dir() or not path.resolve().parent.is_dir()):
@@ -558,7 +535,7 @@ def main(argv: list[str]) -> int:
     except GradebookError as exc:
         parser.error(str(exc))
     try:
-        return _run(args, sheet, found, book, shard)
+        return _run(args, options, sheet, found, book, shard)
     except (GradebookError, ExportError) as exc:
         print(f"grade batch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -568,6 +545,7 @@ def main(argv: list[str]) -> int:
 
 def _run(
     args: argparse.Namespace,
+    options: Options,
     sheet: Sheet,
     found: list[Submission],
     book: Gradebook,
@@ -619,12 +597,6 @@ def _run(
     iso = verified_isolation()  # tried once here rather than racing in the threads
     if todo and not iso.full:
         print(f"grade: warning: reduced isolation: {iso.note}", file=sys.stderr)
-    options = Options(
-        run_seed=args.seed,
-        call_timeout=args.timeout,
-        load_timeout=args.load_timeout,
-        submission_timeout=args.submission_timeout,
-    )
     failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows, run)
     seconds = time.monotonic() - started
     print(

@@ -134,9 +134,9 @@ def _grade_parser() -> argparse.ArgumentParser:
     from grader.limits import Limits
     from grader.session import (
         DEFAULT_CALL_TIMEOUT,
-        LOAD_TIMEOUT,
         MAX_RESTARTS,
         SUBMISSION_TIMEOUT,
+        add_grading_arguments,
     )
 
     limits = Limits()
@@ -180,39 +180,13 @@ def _grade_parser() -> argparse.ArgumentParser:
         help="exit with status 3 when the score is below SCORE",
     )
     p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="vary the hidden random inputs (default 0: the course's inputs)",
-    )
-    p.add_argument(
         "--require-isolation",
         action="store_true",
         help="exit with status 2 without grading unless full isolation is available here "
         "(bubblewrap and a per-submission cgroup; the reasons and fixes as `grade doctor` "
         "prints them go to stderr)",
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="per-call time limit for checks that set none",
-    )
-    p.add_argument(
-        "--load-timeout",
-        type=float,
-        metavar="SECONDS",
-        default=LOAD_TIMEOUT,
-        help=f"time limit for loading the submission (default {LOAD_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--submission-timeout",
-        type=float,
-        metavar="SECONDS",
-        default=SUBMISSION_TIMEOUT,
-        help="wall-time limit for the whole submission, reloads included "
-        f"(default {SUBMISSION_TIMEOUT:g})",
-    )
+    add_grading_arguments(p)
     p.add_argument(
         "--follow-symlinks",
         action="store_true",
@@ -236,12 +210,6 @@ def _grade(argv: list[str]) -> int:
         parser.error(f"{path} is not a .py module or .ipynb notebook")
     if str(args.sheet).strip() not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
-    if (
-        (args.timeout is not None and args.timeout <= 0)
-        or args.load_timeout <= 0
-        or args.submission_timeout <= 0
-    ):
-        parser.error("time limits must be positive")
     if args.require_isolation:
         from grader.doctor import refusal
 
@@ -251,14 +219,9 @@ def _grade(argv: list[str]) -> int:
             return EXIT_USAGE
 
     from grader.loading import LoadError, NotAFile, Source, read_submission
-    from grader.session import Options, open_session
+    from grader.session import grading_options, open_session
 
-    options = Options(
-        run_seed=args.seed,
-        call_timeout=args.timeout,
-        load_timeout=args.load_timeout,
-        submission_timeout=args.submission_timeout,
-    )
+    options = grading_options(parser, args)
     source: Source | LoadError
     try:
         source = read_submission(path, follow_symlinks=args.follow_symlinks)

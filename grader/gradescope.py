@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.ci_formats import GRADESCOPE_VISIBILITY, gradescope, report_of_row
+from grader.session import Options, add_grading_arguments, grading_options
 from grader.text import safe
 
 EXIT_GRADED, EXIT_INTERNAL = 0, 1
@@ -65,14 +66,9 @@ def main(argv: list[str]) -> int:
     sheet_id = str(args.sheet).strip()
     if sheet_id not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
-    if (
-        (args.timeout is not None and args.timeout <= 0)
-        or args.load_timeout <= 0
-        or args.submission_timeout <= 0
-    ):
-        parser.error("time limits must be positive")
+    options = grading_options(parser, args)
     if args.run:
-        return autograde(args.root, sheet_id, args)
+        return autograde(args.root, sheet_id, args, options)
     if args.output is None:
         parser.error("-o FILE is required: where to write the autograder zip")
     if args.output.is_dir() or not args.output.resolve().parent.is_dir():
@@ -93,9 +89,6 @@ def main(argv: list[str]) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from grader.runner import LOAD_TIMEOUT
-    from grader.session import SUBMISSION_TIMEOUT
-
     p = argparse.ArgumentParser(
         prog="grade gradescope",
         description="Write the autograder zip for a Gradescope programming assignment.",
@@ -111,25 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         default="after_published",
         help="when students see checks on hidden inputs (default after_published)",
     )
-    p.add_argument("--seed", type=int, default=0, help="vary the hidden random inputs (default 0)")
-    p.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="per-call limit for checks that set none"
-    )
-    p.add_argument(
-        "--load-timeout",
-        type=float,
-        default=LOAD_TIMEOUT,
-        metavar="SECONDS",
-        help=f"time limit for loading the submission (default {LOAD_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--submission-timeout",
-        type=float,
-        default=SUBMISSION_TIMEOUT,
-        metavar="SECONDS",
-        help="wall time for the whole submission, reloads included "
-        f"(default {SUBMISSION_TIMEOUT:g})",
-    )
+    add_grading_arguments(p)
     p.add_argument(
         "--run",
         action="store_true",
@@ -251,12 +226,12 @@ exec "$ROOT/venv/bin/grade" gradescope --run --root "$ROOT" {command}
 # --- run_autograder ----------------------------------------------------------------
 
 
-def autograde(root: Path, sheet_id: str, args: argparse.Namespace) -> int:
+def autograde(root: Path, sheet_id: str, args: argparse.Namespace, options: Options) -> int:
     """Grade ROOT/submission into ROOT/results/results.json; always leave a results file."""
     from grader import sheets
     from grader.batch import SKIPPED_DIRS, SUFFIXES, pick
     from grader.report import to_json
-    from grader.runner import Options, grade_file
+    from grader.runner import grade_file
 
     sheet = sheets.load(sheet_id)
     folder = root / "submission"
@@ -275,12 +250,6 @@ def autograde(root: Path, sheet_id: str, args: argparse.Namespace) -> int:
         _write(results, gradescope(row, args.hidden_visibility))
         print(f"grade: {why}", file=sys.stderr)
         return EXIT_GRADED
-    options = Options(
-        run_seed=args.seed,
-        call_timeout=args.timeout,
-        load_timeout=args.load_timeout,
-        submission_timeout=args.submission_timeout,
-    )
     shown = chosen.relative_to(folder).as_posix()
     try:
         outcome = grade_file(chosen, lambda: sheet, options, display_name=shown)

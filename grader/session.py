@@ -8,6 +8,7 @@ nothing heavy: no numpy, no pydantic.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,47 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     # Called as progress(done, total, what) while grading; the CLI shows it on a TTY.
     progress: Callable[[int, int, str], None] | None = None
+
+
+def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
+    """The seed and time limits, spelt the same in every command that grades."""
+    parser.add_argument(
+        "--seed", type=int, default=0, help="vary the hidden random inputs (default 0)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"per-call time limit for checks that set none (default {DEFAULT_CALL_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--load-timeout",
+        type=float,
+        default=LOAD_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit for loading a submission (default {LOAD_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=SUBMISSION_TIMEOUT,
+        metavar="SECONDS",
+        help="wall-time limit for each submission in all, reloads included "
+        f"(default {SUBMISSION_TIMEOUT:g})",
+    )
+
+
+def grading_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
+    """Options from ``add_grading_arguments``; a limit that is not positive is a usage error."""
+    limits = (args.timeout or 1.0, args.load_timeout, args.submission_timeout)
+    if (args.timeout is not None and args.timeout <= 0) or min(limits) <= 0:
+        parser.error("time limits must be positive")
+    return Options(
+        run_seed=args.seed,
+        call_timeout=args.timeout,
+        load_timeout=args.load_timeout,
+        submission_timeout=args.submission_timeout,
+    )
 
 
 @dataclass(frozen=True)
