@@ -37,6 +37,7 @@ examples:
   grade stats --db gradebook.sqlite --sheet 2   per check, per exercise, common mistakes
   grade diff --db gradebook.sqlite         whose score changed in the latest run
   grade override --db gradebook.sqlite alice.py 2.2.logcosh.large 3 --reason "…"
+  grade feedback --db gradebook.sqlite -o feedback/   an HTML page per submission
   grade gradescope --sheet 9 -o autograder.zip   Gradescope's autograder
   grade kit --sheet 9 -o kit9/             a self-check kit for students (public checks)
   grade doctor                             what isolation this machine gives, and fixes
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             from grader import history
 
             return history.main(argv[0], argv[1:])
+        if argv and argv[0] == "feedback":
+            from grader.feedback import main as feedback_main
+
+            return feedback_main(argv[1:])
         if argv and argv[0] == "gradescope":
             from grader.gradescope import main as gradescope_main
 

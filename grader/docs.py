@@ -40,6 +40,7 @@ CLI_COMMANDS = (
     "stats",
     "diff",
     "override",
+    "feedback",
     "gradescope",
     "kit",
     "doctor",
