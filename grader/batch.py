@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +34,7 @@ from rich.progress import Progress, ProgressColumn, Task
 from rich.text import Text
 
 from grader import ci_formats
+from grader.feedback import FeedbackDir, FeedbackError, row_report, titles_of
 from grader.gradebook import (
     AMBIGUOUS,
     GRADED,
@@ -453,6 +454,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jsonl", type=Path, metavar="FILE", help="also write one JSON report per line")
     p.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="also write a feedback page (HTML) per submission as it is graded, and an "
+        "index.html: see `grade feedback --help`; DIR must be new, empty or such a folder",
+    )
+    p.add_argument(
         "--format",
         choices=("rich", "json"),
         default="rich",
@@ -530,12 +538,18 @@ def main(argv: list[str]) -> int:
         everyone = len(found)
         found = [s for s in found if shard.holds(s.id)]
         print(f"shard {shard}: {len(found)} of {everyone} submissions", file=sys.stderr)
+    pages = None
+    if args.feedback is not None:
+        try:
+            pages = FeedbackDir.open(args.feedback)
+        except FeedbackError as exc:
+            parser.error(f"--feedback: {exc}")
     try:
         book = Gradebook(args.db)
     except GradebookError as exc:
         parser.error(str(exc))
     try:
-        return _run(args, options, sheet, found, book, shard)
+        return _run(args, options, sheet, found, book, shard, pages)
     except (GradebookError, ExportError) as exc:
         print(f"grade batch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -550,6 +564,7 @@ def _run(
     found: list[Submission],
     book: Gradebook,
     shard: Shard | None,
+    pages: FeedbackDir | None = None,
 ) -> int:
     started = time.monotonic()
     spec = spec_fingerprint(sheet)
@@ -576,6 +591,13 @@ def _run(
             if s not in here and (shard is None or shard.holds(s))
         ],
     )
+    on_row = None
+    if pages is not None:
+        pages.plan(here, titles_of(sheet))
+
+        def on_row(submission: str, entry: Entry) -> None:
+            pages.write(submission, row_report(submission, entry, sheet.id))
+
     reused_keys = []
     for sub in found:
         sub, digest = _fingerprint(args.dir, sub)
@@ -588,16 +610,21 @@ def _run(
         elif sub.path is None:
             rows[sub.id] = Entry(sub.status, 0.0, sheet.points, sub.message, path=sub.shown)
             book.put(key, rows[sub.id], run)
+            if on_row is not None:
+                on_row(sub.id, rows[sub.id])
         else:
             todo.append((sub, key))
     book.mark_current(reused_keys, run, [rows[k.submission] for k in reused_keys])
+    if on_row is not None:
+        for sub_id in sorted(reused):
+            on_row(sub_id, rows[sub_id])
     book.set_meta("shard", str(shard) if shard else "")  # lets `grade merge` spot a missing one
     if reused:
         print(f"skipped {len(reused)} already graded (in {args.db})", file=sys.stderr)
     iso = verified_isolation()  # tried once here rather than racing in the threads
     if todo and not iso.full:
         print(f"grade: warning: reduced isolation: {iso.note}", file=sys.stderr)
-    failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows, run)
+    failures = _grade_all(args.dir, todo, sheet, options, args.jobs, book, rows, run, on_row)
     seconds = time.monotonic() - started
     print(
         f"graded {len(todo)}, reused {len(reused)}, {len(rows)} submissions in {seconds:.1f} s "
@@ -610,6 +637,9 @@ def _run(
     rows = apply_overrides(rows, overrides)  # a TA's decisions outlive the regrade
     try:
         write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
+        if pages is not None:
+            index = pages.finish(f"Feedback · sheet {sheet.id}")
+            print(f"wrote {len(pages.written)} feedback pages and {index}", file=sys.stderr)
     except ExportError as exc:
         raise ExportError(
             f"{exc}; the grades are stored in {args.db}: run the same command again to write "
@@ -682,8 +712,12 @@ def _grade_all(
     book: Gradebook,
     rows: dict[str, Entry],
     run: str | None = None,
+    on_row: Callable[[str, Entry], None] | None = None,
 ) -> int:
-    """Grade in parallel; store each result the moment it arrives. Returns the grader failures."""
+    """Grade in parallel; store each result the moment it arrives. Returns the grader failures.
+
+    ``on_row`` (a feedback page) is called with each result once it is stored.
+    """
     progress = _Progress(len(todo))
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     futures = {pool.submit(grade_one, root, sub, sheet, options): (sub, key) for sub, key in todo}
@@ -694,6 +728,8 @@ def _grade_all(
             entry, trace, digest = future.result()
             book.put(replace(key, sha256=digest), entry, run)
             rows[sub.id] = entry
+            if on_row is not None:
+                on_row(sub.id, entry)
             progress.graded(sub.id, entry)
             if trace:
                 failures += 1
