@@ -124,8 +124,17 @@ def _name(value: Any) -> str:
 def _pts(value: Any) -> str:
     try:
         return points(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return "?"
+
+
+def _num(value: Any) -> float:
+    """A number from a report that may be hand-made or damaged: 0 for anything else."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number == number and abs(number) != float("inf") else 0.0
 
 
 def _document(title: str, body: list[str]) -> str:
@@ -209,7 +218,7 @@ def _total(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
     score = _pts(report.get("score", 0))
     if hidden:
         public = report.get("public_max_score", report.get("max_score", 0))
-        later = sum(float(c.get("max_score", 0)) for c in hidden)
+        later = sum(_num(c.get("max_score")) for c in hidden)
         return (
             f'<p class="total">Public checks: {score} / {_pts(public)}</p>'
             f'<p class="muted">{_pts(later)} more points are graded after submission; '
@@ -234,9 +243,9 @@ def _by_exercise(
 def _exercise(
     exercise: str, rows: list[Mapping[str, Any]], titles: Mapping[str, str], not_loaded: bool
 ) -> list[str]:
-    got = sum(float(c.get("score", 0)) for c in rows)
-    top = sum(float(c.get("max_score", 0)) for c in rows)
-    later = sum(float(c.get("max_score", 0)) for c in rows if c.get("status") == KIT_HIDDEN)
+    got = sum(_num(c.get("score")) for c in rows)
+    top = sum(_num(c.get("max_score")) for c in rows)
+    later = sum(_num(c.get("max_score")) for c in rows if c.get("status") == KIT_HIDDEN)
     score = f"{_pts(got)}/{_pts(top)}"
     if later:
         score = f"{_pts(got)}/{_pts(top - later)} public, {_pts(later)} later"
