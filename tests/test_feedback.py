@@ -344,3 +344,147 @@ def test_a_folder_with_files_it_did_not_write_is_refused_and_its_own_is_rewritte
     (out / "file").write_text("")
     assert feedback_cli("--db", db, "-o", out / "file").returncode == 2
     assert feedback_cli("--db", db, "-o", out, "--sheet", "7").returncode == 2
+
+
+# A submission whose exceptions, function names, notebook cells and file and folder
+# names carry the payload; predict_class is wrong, so its page draws the plane.
+HOSTILE_PY = (
+    CORRECT
+    + f"""
+
+EVIL = {EVIL!r}
+
+
+class Boom(Exception):
+    pass
+
+
+Boom.__name__ = "Boom" + {NAME!r}
+
+
+def logcosh_grad(y, t):
+    raise Boom(EVIL * 3)
+
+
+def _grad(X, w, t):
+    raise ValueError(EVIL)
+
+
+_grad.__code__ = _grad.__code__.replace(co_name="grad" + {NAME!r})
+dataset_grad = _grad
+
+
+def predict_class(X):
+    return np.ones(len(X), dtype=int)
+
+
+globals()["logcosh" + EVIL[:9]] = logcosh
+del logcosh
+"""
+)
+HOSTILE_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {}, "source": f"%%{EVIL}\nprint(1)\n"},
+        {"cell_type": "code", "metadata": {}, "source": CORRECT},
+        {"cell_type": "code", "metadata": {}, "source": f"raise RuntimeError({EVIL!r})\n"},
+        {"cell_type": "code", "metadata": {}, "source": f"%{EVIL} magic\n"},
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A class of hostile submissions graded by ``grade batch --feedback``: (pages, gradebook)."""
+    base = tmp_path_factory.mktemp("hostile")
+    subs = base / "subs"
+    (subs / f"stud{NAME}").mkdir(parents=True)
+    (subs / f"stud{NAME}" / "sheet2.py").write_text(HOSTILE_PY, encoding="utf-8")
+    (subs / f"nb{NAME}.ipynb").write_text(json.dumps(HOSTILE_NOTEBOOK), encoding="utf-8")
+    (subs / f"broken{NAME}.py").write_text(f"raise SystemExit({EVIL!r})\n", encoding="utf-8")
+    (subs / f"empty{NAME}").mkdir()
+    (subs / f"two{NAME}").mkdir()
+    (subs / f"two{NAME}" / "a.py").write_text("x = 1\n")
+    (subs / f"two{NAME}" / "b.py").write_text("x = 2\n")
+    (subs / f"link{NAME}.py").symlink_to(EXAMPLES / "sheet2" / "correct.py")
+    db, pages = base / "book.sqlite", base / "pages"
+    proc = run_grade("batch", subs, "--sheet", "2", "--db", db, "--feedback", pages)
+    assert proc.returncode == 0, proc.stderr
+    return pages, db
+
+
+def test_a_graded_hostile_class_gives_inert_pages(hostile_batch: tuple[Path, Path]) -> None:
+    pages, _ = hostile_batch
+    listed = set(json.loads((pages / feedback.MANIFEST).read_text())["files"])
+    written = {p.name for p in pages.iterdir()} - {feedback.MANIFEST}
+    assert listed == written and len(written) == 7
+    statuses = set()
+    for name in sorted(written - {feedback.INDEX}):
+        text = (pages / name).read_text(encoding="utf-8")
+        page = assert_inert(text)
+        assert "<script>alert(1)<ofscript>" in page.text or "<script>alert(1)</script>" in page.text
+        statuses |= {s for s in feedback.ROW_STATUS.values() if s in page.text}
+    assert {"could not be loaded", "no submission", "refused: not read"} <= statuses
+    assert any("ambiguous" in s for s in statuses)
+    py = next(pages.glob("stud*.html")).read_text(encoding="utf-8")
+    assert '<span class="x">✗</span>' in py and "where you differ" in py
+    assert "hint:" in py  # the near-miss name is quoted in a hint
+    nb = assert_inert(next(pages.glob("nb*.html")).read_text(encoding="utf-8")).text
+    assert "note:" in nb and "RuntimeError" in nb
+    assert_inert((pages / feedback.INDEX).read_text(), links=frozenset(written))
+
+
+def test_batch_pages_equal_grade_feedback_pages(
+    hostile_batch: tuple[Path, Path], tmp_path: Path
+) -> None:
+    pages, db = hostile_batch
+    again = tmp_path / "again"
+    proc = feedback_cli("--db", db, "-o", again)
+    assert proc.returncode == 0, proc.stderr
+    for name in os.listdir(pages):
+        assert (again / name).read_bytes() == (pages / name).read_bytes(), name
+
+
+def test_batch_refuses_a_foreign_feedback_folder_before_grading(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.py").write_text("x = 1\n")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "index.html").write_text("the course's own index")
+    db = tmp_path / "book.sqlite"
+    proc = run_grade("batch", subs, "--sheet", "2", "--db", db, "--feedback", pages)
+    assert proc.returncode == 2
+    assert "--feedback" in proc.stderr and "did not write (index.html)" in proc.stderr
+    assert (pages / "index.html").read_text() == "the course's own index"
+    assert not db.exists()
+
+
+def test_batch_writes_each_page_as_its_row_is_stored(tmp_path: Path, monkeypatch) -> None:
+    """A batch stopped half-way leaves the pages of what it stored, all listed in the manifest."""
+    from grader import batch
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("a.py", "b.py", "c.py"):
+        (subs / name).write_text("x = 1\n")
+    seen: list[set[str]] = []
+    real = batch.grade_one
+
+    def one_then_stop(root: Path, sub: Any, sheet: Any, options: Any) -> Any:
+        seen.append(set(os.listdir(tmp_path / "pages")))
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return real(root, sub, sheet, options)
+
+    monkeypatch.setattr(batch, "grade_one", one_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        db, pages = str(tmp_path / "b.sqlite"), str(tmp_path / "pages")
+        batch.main([str(subs), "--sheet", "2", "--jobs", "1", "--db", db, "--feedback", pages])
+    assert seen[0] == {feedback.MANIFEST}  # the names are listed before any page is written
+    left = set(os.listdir(tmp_path / "pages"))
+    assert left == {feedback.MANIFEST, "a.py.html"}  # the one graded and stored, no index
+    listed = json.loads((tmp_path / "pages" / feedback.MANIFEST).read_text())["files"]
+    assert left - {feedback.MANIFEST} <= set(listed)
