@@ -84,7 +84,9 @@ h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .4rem}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .box pre,td pre{white-space:pre-wrap;margin:.2rem 0;font-size:.85rem}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;vertical-align:top;padding:.45rem .5rem;border-bottom:1px solid var(--line)}
+th,td{text-align:left;vertical-align:top;padding:.45rem .5rem;border-bottom:1px solid var(--line);
+overflow-wrap:anywhere}
+table.checks td:first-child{overflow-wrap:break-word}
 th{font-size:.85rem;color:var(--muted);font-weight:600}
 td.pts,th.pts{text-align:right;white-space:nowrap}
 .fn{font-weight:600}.st{white-space:nowrap;font-weight:600}
@@ -102,6 +104,7 @@ padding:.4rem;border-radius:6px}
 a{color:inherit}
 @media (max-width:640px){
 body{padding:.75rem}
+table.checks,table.checks tbody{display:block}
 table.checks thead{display:none}
 table.checks tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}
 table.checks td{display:block;border:0;padding:.1rem 0}
@@ -190,7 +193,7 @@ def page(report: Mapping[str, Any], titles: Mapping[str, str] | None = None) -> 
     if extra:
         body.append(f'<p class="meta">{" · ".join(extra)}</p>')
     body.append("</header>")
-    if status != GRADED:
+    if status != GRADED and not report.get("load_error"):  # else the load error says it
         body.append(
             f'<div class="box bad"><strong>{_text(ROW_STATUS.get(status, status))}</strong>'
             + (f"<pre>{_text(report['message'])}</pre>" if report.get("message") else "")
@@ -325,7 +328,7 @@ def index(items: Iterable[tuple[str, Mapping[str, Any]]], title: str = "Feedback
     for name, report in items:
         status = str(report.get("status", GRADED))
         shown = report.get("submission_id") or report.get("submission", "")
-        note = "" if status == GRADED else ROW_STATUS.get(status, status)
+        note = ROW_STATUS.get(status, status)
         rows.append(
             f'<tr><td data-label="submission"><a href="{html.escape(name, True)}">'
             f"{_name(shown)}</a></td>"

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -488,3 +490,130 @@ def test_batch_writes_each_page_as_its_row_is_stored(tmp_path: Path, monkeypatch
     assert left == {feedback.MANIFEST, "a.py.html"}  # the one graded and stored, no index
     listed = json.loads((tmp_path / "pages" / feedback.MANIFEST).read_text())["files"]
     assert left - {feedback.MANIFEST} <= set(listed)
+
+
+# --- in a real browser ----------------------------------------------------------
+
+BROWSER_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--no-sandbox",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--proxy-server=127.0.0.1:9",  # nothing can reach the network, whatever asks
+)
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+# Injected into a page to show the browser checks below can see a script run and a fetch.
+PROBE = (
+    '<p id="probe">probe</p><img src="http://feedback-probe.invalid/x.png">'
+    "<script>document.getElementById('probe').setAttribute('data-ran','yes')</script>"
+)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    found = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+    )
+    if found is None:
+        pytest.skip(
+            "chromium is not installed (scripts/test.sh installs it with apt-get as root or "
+            "with sudo): the feedback pages were not opened in a browser"
+        )
+    return found
+
+
+def browse(chromium: str, page: Path, tmp: Path, *args: str) -> tuple[str, list[str]]:
+    """Open ``page``: what the browser's DOM is afterwards, and every URL the page requested.
+
+    The net log records the browser's own traffic too (update checks); a request
+    the page made is one whose initiator is an origin (``null`` for a file).
+    """
+    log = tmp / f"{page.stem}-{len(list(tmp.iterdir()))}.netlog.json"
+    proc = subprocess.run(
+        [
+            chromium,
+            *BROWSER_FLAGS,
+            f"--user-data-dir={tmp / 'profile'}",
+            f"--log-net-log={log}",
+            *args,
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    events = json.loads(log.read_text())["events"]
+    urls = {}
+    for event in events:
+        params = event.get("params") or {}
+        urls.setdefault(event["source"]["id"], {}).update(
+            {k: params[k] for k in ("url", "initiator") if k in params}
+        )
+    requested = [
+        u["url"]
+        for u in urls.values()
+        if "url" in u and u.get("initiator", "not an origin") != "not an origin"
+    ]
+    return proc.stdout, requested
+
+
+def _real_pages(tmp: Path) -> Path:
+    """Pages of the bundled examples (a wrong predict_class, a broken file) and a hostile row."""
+    rows = {}
+    for name in ("partly_wrong.py", "broken.py", "correct.py"):
+        proc = run_grade(EXAMPLES / "sheet2" / name, "--sheet", "2", "--format", "json")
+        report = json.loads(proc.stdout)
+        status = "not_loaded" if report["load_error"] else "graded"
+        rows[name] = Entry(status, report["score"], 100.0, report["load_error"] or "", report)
+    rows[f"x{NAME}"] = Entry("graded", 3.5, 100.0, report=hostile_report())
+    rows["empty_folder"] = Entry("no_submission", 0.0, 100.0, "empty_folder/ holds no .py file")
+    db = _book(tmp / "book.sqlite", rows)
+    assert feedback_cli("--db", db, "-o", tmp / "pages").returncode == 0
+    return tmp / "pages"
+
+
+def test_pages_in_chromium_at_phone_and_desktop_width_run_and_fetch_nothing(
+    chromium: str, tmp_path: Path
+) -> None:
+    pages = _real_pages(tmp_path)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    names = feedback.file_names(["partly_wrong.py", "broken.py", f"x{NAME}", "empty_folder"])
+    shots = []
+    for page in [pages / n for n in names.values()] + [pages / feedback.INDEX]:
+        for label, (width, height) in SIZES.items():
+            shot = ARTIFACTS / f"{page.stem[:30]}-{label}.png"
+            shot.unlink(missing_ok=True)
+            browse(
+                chromium, page, tmp_path, f"--screenshot={shot}", f"--window-size={width},{height}"
+            )
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
+            shots.append(shot)
+        dom, requested = browse(chromium, page, tmp_path, "--dump-dom")
+        assert requested == [], requested
+        before, after = Page(page.read_text(encoding="utf-8")), Page(dom)
+        assert "script" not in {t for t, _ in after.tags}
+        assert after.text.split() == before.text.split()  # the DOM is the page: nothing ran
+        assert [t for t, _ in after.tags] == [t for t, _ in before.tags]
+    print(f"\nfeedback screenshots for a person to look at: {ARTIFACTS}", file=sys.stderr)
+    assert len(shots) == 10
+
+
+def test_the_browser_checks_see_a_script_and_a_fetch_and_the_csp_stops_both(
+    chromium: str, tmp_path: Path
+) -> None:
+    page = feedback.page({"sheet": "2", "submission": "a.py", "checks": []})
+    bare = tmp_path / "bare.html"
+    bare.write_text(f"<!DOCTYPE html><html><body>{PROBE}</body></html>")
+    dom, requested = browse(chromium, bare, tmp_path, "--dump-dom")
+    assert 'data-ran="yes"' in dom and requested == ["http://feedback-probe.invalid/x.png"]
+    ours = tmp_path / "ours.html"
+    ours.write_text(page.replace("<main>", "<main>" + PROBE), encoding="utf-8")
+    dom, requested = browse(chromium, ours, tmp_path, "--dump-dom")
+    assert 'data-ran="yes"' not in dom and requested == []
