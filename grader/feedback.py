@@ -399,7 +399,9 @@ class FeedbackDir:
 
     @classmethod
     def open(cls, path: Path) -> FeedbackDir:
-        if path.is_symlink() or (path.exists() and not path.is_dir()):
+        if path.is_symlink():  # its pages would land wherever the link leads
+            raise FeedbackError(f"{path} is a symbolic link; give the folder itself")
+        if path.exists() and not path.is_dir():
             raise FeedbackError(f"{path} is not a folder")
         if not path.exists():
             try:

@@ -346,6 +346,11 @@ def test_a_folder_with_files_it_did_not_write_is_refused_and_its_own_is_rewritte
     assert proc.returncode == 2 and "not a manifest" in proc.stderr
     (out / "file").write_text("")
     assert feedback_cli("--db", db, "-o", out / "file").returncode == 2
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    proc = feedback_cli("--db", db, "-o", tmp_path / "link")
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr
+    assert not list((tmp_path / "elsewhere").iterdir())
     assert feedback_cli("--db", db, "-o", out, "--sheet", "7").returncode == 2
 
 
