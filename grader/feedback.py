@@ -207,7 +207,8 @@ def page(report: Mapping[str, Any], titles: Mapping[str, str] | None = None) -> 
             '<div class="box bad"><strong>could not load</strong>'
             f"<pre>{_text(report['load_error'])}</pre></div>"
         )
-    for note in report.get("notes", []) or []:
+    notes = report.get("notes")
+    for note in notes if isinstance(notes, list) else [notes] if notes else []:
         body.append(f'<div class="box">note: {_text(note)}</div>')
     for exercise, rows in _by_exercise(checks):
         body += _exercise(exercise, rows, titles, bool(report.get("load_error")))

@@ -156,6 +156,8 @@ def test_a_page_of_hostile_strings_everywhere_is_inert_and_shows_them_as_text() 
     assert "\\x1b[2J" in shown and "\\u202e" in shown
     assert shown.count("<script>alert(1)</script>") >= 8
     not_loaded = {**report, "load_error": EVIL, "status": "not_loaded", "message": EVIL}
+    one_note = assert_inert(feedback.page({**report, "notes": EVIL})).text
+    assert one_note.count("note: <script>") == 1  # a string, not a list: one note, not letters
     assert_inert(feedback.page(not_loaded))
     for status in ("no_submission", "refused", "ambiguous", "grader_error", EVIL):
         row = {"submission_id": NAME, "status": status, "sheet": "2", "submission": EVIL}
