@@ -47,8 +47,10 @@ from grader.gradebook import (
     Gradebook,
     GradebookError,
     Key,
+    Override,
     apply_overrides,
     check_ids,
+    effective_entry,
     points,
     spec_fingerprint,
     stale_overrides,
@@ -595,8 +597,13 @@ def _run(
     if pages is not None:
         pages.plan(here, titles_of(sheet))
 
-        def on_row(submission: str, entry: Entry) -> None:
-            pages.write(submission, row_report(submission, entry, sheet.id))
+        decided: dict[str, list[Override]] = {}
+        for o in book.overrides(sheet.id):
+            decided.setdefault(o.submission, []).append(o)
+
+        def on_row(submission: str, entry: Entry) -> None:  # as exported: with the overrides
+            shown = effective_entry(entry, decided.get(submission, ()))
+            pages.write(submission, row_report(submission, shown, sheet.id))
 
     reused_keys = []
     for sub in found:

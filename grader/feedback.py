@@ -93,6 +93,8 @@ td.pts,th.pts{text-align:right;white-space:nowrap}
 .passed{color:var(--ok)}.failed{color:var(--bad)}.error{color:var(--err)}
 .timeout{color:var(--warn)}.hidden{color:var(--muted)}
 .msg{white-space:pre-wrap}
+.override{border-left:3px solid var(--ok);padding:.2rem .5rem;margin-top:.35rem;
+white-space:pre-wrap}
 .hint{background:var(--hint);border-radius:4px;padding:.3rem .5rem;margin-top:.35rem;
 white-space:pre-wrap}
 figure{margin:1rem 0}figcaption{font-weight:600;margin-bottom:.3rem}
@@ -275,6 +277,13 @@ def _exercise(
             pts = f"–/{_pts(c.get('max_score', 0))}"
             message = f"{c.get('description', '')}\ngraded after submission"
         cell = f'<div class="msg">{_text(message)}</div>'
+        override = c.get("override")
+        if isinstance(override, Mapping):  # its points are the check's score already
+            cell += (
+                f'<div class="override"><strong>changed by your TA to '
+                f"{_pts(override.get('points'))} points:</strong> "
+                f"{_text(override.get('reason', ''))}</div>"
+            )
         if c.get("hint"):
             cell += f'<div class="hint"><strong>hint:</strong> {_text(c["hint"])}</div>'
         if c.get("figure"):
@@ -504,7 +513,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="""\
 what is written:
   DIR/index.html and one page per current row of the gradebook (the version
-  of each submission its exports show), named after the submission id with
+  of each submission its exports show, with the overrides of `grade
+  override` applied and their reasons shown), named after the submission id with
   anything but letters, digits, '.', '_' and '-' replaced (and a short hash
   added when a name had to change). Rows without a report (no_submission,
   refused, not_loaded, ambiguous, grader_error) get a page with their status
@@ -546,7 +556,7 @@ def main(argv: list[str]) -> int:
                     + (f" (it holds sheet {', '.join(map(safe, sheet_ids))})" if sheet_ids else "")
                 )
             sheet_ids = [wanted]
-        rows = {sid: book.current_rows(sid) for sid in sheet_ids}
+        rows = {sid: book.effective_rows(sid) for sid in sheet_ids}  # with the TA's overrides
     except GradebookError as exc:
         print(f"grade feedback: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -645,3 +645,28 @@ def test_a_book_of_several_sheets_gets_a_page_per_sheet_and_submission(tmp_path:
         "alice.py.html",
         "index.html",
     ]
+
+
+def test_pages_show_a_tas_override_in_grade_feedback_and_batch(tmp_path: Path) -> None:
+    """An override's points make the check's score and the total; its reason is shown, escaped."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(EXAMPLES / "sheet2" / "partly_wrong.py", subs / "bo.py")
+    db = tmp_path / "book.sqlite"
+    proc = run_grade("batch", subs, "--sheet", "2", "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    reason = "sign slip only <script>alert(1)</script>"
+    proc = run_grade("override", "--db", db, "bo.py", "2.2.logcosh.large", "2", "--reason", reason)
+    assert proc.returncode == 0, proc.stderr
+    proc = feedback_cli("--db", db, "-o", tmp_path / "pages")
+    assert proc.returncode == 0, proc.stderr
+    text = assert_inert((tmp_path / "pages" / "bo.py.html").read_text()).text
+    assert f"changed by your TA to 2 points: {reason}" in text
+    assert "Total: 56 / 100" in text  # 54 graded, + 2 by the override
+    index = (tmp_path / "pages" / "index.html").read_text()
+    assert "56 / 100" in index
+    proc = run_grade("batch", subs, "--sheet", "2", "--db", db, "--feedback", tmp_path / "b")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "b" / "bo.py.html").read_bytes() == (
+        tmp_path / "pages" / "bo.py.html"
+    ).read_bytes()
