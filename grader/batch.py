@@ -646,7 +646,8 @@ def _run(
         write_exports(sheet, rows, csv=args.csv, junit=args.junit, jsonl=args.jsonl)
         if pages is not None:
             index = pages.finish(f"Feedback · sheet {sheet.id}")
-            print(f"wrote {len(pages.written)} feedback pages and {index}", file=sys.stderr)
+            n = len(pages.written)
+            print(f"wrote {n} feedback page{'s' * (n != 1)} and {index}", file=sys.stderr)
     except ExportError as exc:
         raise ExportError(
             f"{exc}; the grades are stored in {args.db}: run the same command again to write "

@@ -582,7 +582,7 @@ def main(argv: list[str]) -> int:
     except ExportError as exc:
         print(f"grade feedback: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"wrote {len(reports)} pages and {target}", file=sys.stderr)
+    print(f"wrote {len(reports)} page{'s' * (len(reports) != 1)} and {target}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -660,6 +660,7 @@ def test_pages_show_a_tas_override_in_grade_feedback_and_batch(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     proc = feedback_cli("--db", db, "-o", tmp_path / "pages")
     assert proc.returncode == 0, proc.stderr
+    assert "wrote 1 page and" in proc.stderr
     text = assert_inert((tmp_path / "pages" / "bo.py.html").read_text()).text
     assert f"changed by your TA to 2 points: {reason}" in text
     assert "Total: 56 / 100" in text  # 54 graded, + 2 by the override
@@ -667,6 +668,7 @@ def test_pages_show_a_tas_override_in_grade_feedback_and_batch(tmp_path: Path) -
     assert "56 / 100" in index
     proc = run_grade("batch", subs, "--sheet", "2", "--db", db, "--feedback", tmp_path / "b")
     assert proc.returncode == 0, proc.stderr
+    assert "wrote 1 feedback page and" in proc.stderr
     assert (tmp_path / "b" / "bo.py.html").read_bytes() == (
         tmp_path / "pages" / "bo.py.html"
     ).read_bytes()
