@@ -20,11 +20,11 @@ import contextlib
 import ctypes
 import errno
 import os
-import resource
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -516,6 +516,14 @@ class Cgroup2:
 
 
 def alive(pid: int) -> bool:
+    """Whether ``pid`` may still run; True where that cannot be asked safely.
+
+    On Windows ``os.kill(pid, 0)`` would send CTRL_C_EVENT rather than probe, so
+    every pid counts as alive there: a sweep then leaves other graders' leftovers
+    alone rather than guess.
+    """
+    if sys.platform == "win32":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -588,13 +596,28 @@ def libc() -> Any:
 
 
 def prctl(option: int, value: int) -> bool:
+    """``prctl(2)`` where it exists (Linux); False elsewhere, and when it failed."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
         return libc().prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 
 
-def set_rlimits(limits: Limits, nproc: bool) -> None:
+def rlimit_setter(limits: Limits, nproc: bool) -> Callable[[], None] | None:
+    """What caps a process's resources to ``limits``, to call between fork and exec.
+
+    None where the platform has no rlimits (Windows). ``resource`` is imported
+    here, in the parent and not at the top of the module: the engine must import
+    on Windows, and a child of a threaded grader must not import between fork
+    and exec.
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
+
     def cap(which: int, value: int) -> None:
         with contextlib.suppress(ValueError, OSError):
             _, hard = resource.getrlimit(which)
@@ -602,10 +625,13 @@ def set_rlimits(limits: Limits, nproc: bool) -> None:
                 value = min(value, hard)
             resource.setrlimit(which, (value, value))
 
-    cap(resource.RLIMIT_CPU, limits.cpu_seconds)
-    cap(resource.RLIMIT_AS, limits.memory_bytes + (1 << 30))
-    cap(resource.RLIMIT_FSIZE, limits.file_bytes)
-    cap(resource.RLIMIT_NOFILE, limits.open_files)
-    cap(resource.RLIMIT_CORE, 0)
-    if nproc:
-        cap(resource.RLIMIT_NPROC, limits.processes)
+    def set_rlimits() -> None:
+        cap(resource.RLIMIT_CPU, limits.cpu_seconds)
+        cap(resource.RLIMIT_AS, limits.memory_bytes + (1 << 30))
+        cap(resource.RLIMIT_FSIZE, limits.file_bytes)
+        cap(resource.RLIMIT_NOFILE, limits.open_files)
+        cap(resource.RLIMIT_CORE, 0)
+        if nproc:
+            cap(resource.RLIMIT_NPROC, limits.processes)
+
+    return set_rlimits
