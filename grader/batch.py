@@ -80,7 +80,12 @@ SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
 MAX_DEPTH = 32  # folders below a student's folder that are looked into
 MAX_ENTRIES = 100_000  # entries looked at in one student's folder
 NAMES_SHOWN = 5  # a message lists this many names, then "and N more"
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = (  # getattr: the kit ships this module, and Windows has neither flag
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 DEFAULT_DB = Path("gradebook.sqlite")
 EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 # What --shard auto reads, in this order (see shard_from_env).
@@ -259,7 +264,7 @@ def discover(root: Path, sheet_id: str) -> list[Submission]:
     wide a student's folder, the walk stays within its budget.
     """
     found = []
-    root_fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    root_fd = os.open(root, _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
     try:
         for name, mode in sorted(_listing(root_fd)):
             if _skipped(name):

@@ -58,6 +58,7 @@ class Probe:
     cgroup: CgroupStatus
     cgroup_error: str | None  # None: a test cgroup with the limits was made and removed
     limits: Limits = field(default_factory=Limits)
+    rlimits: bool = True  # the platform has rlimits (Windows has none)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Diagnosis:
 def probe(limits: Limits | None = None) -> Probe:
     """Try bubblewrap, unshare and a cgroup here, for real."""
     from grader.isolation import ISOLATION_ENV, bwrap_args, unshare_args
-    from grader.limits import cgroup_status
+    from grader.limits import cgroup_status, rlimits_available
 
     limits = limits or Limits()
     linux = sys.platform.startswith("linux")
@@ -105,6 +106,7 @@ def probe(limits: Limits | None = None) -> Probe:
         cgroup=status,
         cgroup_error=cgroup_error,
         limits=limits,
+        rlimits=rlimits_available(),
     )
 
 
@@ -161,7 +163,7 @@ def diagnose(p: Probe) -> Diagnosis:
     findings = [_sandbox_finding(p, linux, bwrap_ok, method, asked)]
     findings.append(_cgroup_finding(p))
     full = method == "bubblewrap" and findings[1].ok
-    findings.append(_limits_finding(p.limits, findings[1].ok))
+    findings.append(_limits_finding(p, findings[1].ok))
     return Diagnosis(method, full, tuple(findings))
 
 
@@ -172,7 +174,8 @@ def _sandbox_finding(p: Probe, linux: bool, bwrap_ok: bool, method: str, asked: 
             what,
             False,
             f"no namespaces on this platform ({p.platform}): submissions run as plain "
-            "processes with your rights; grade on Linux for isolation",
+            "processes with your rights (they can read and write your files and reach the "
+            "network); grade on Linux with bubblewrap for isolation",
         )
     if asked and asked != "bubblewrap" and bwrap_ok:
         return Finding(
@@ -241,6 +244,8 @@ def _cgroup_finding(p: Probe) -> Finding:
         how = "cgroup v1 memory and pids controllers" if c.version == "v1" else "cgroup v2"
         trial = "a test cgroup was made with the limits, joined and removed"
         return Finding(what, True, f"per-submission cgroups ({how}{where}): {trial}")
+    if not p.rlimits:
+        per_process = "and no limits per process either (see limits)"
     detail = f"no per-submission cgroup ({_quoted(p.cgroup_error)}): {per_process}"
     fixes: tuple[str, ...] = ()
     if c.kind == "off":
@@ -269,7 +274,12 @@ def _cgroup_finding(p: Probe) -> Finding:
     return Finding(what, False, detail, fixes)
 
 
-def _limits_finding(limits: Limits, per_submission: bool) -> Finding:
+def _limits_finding(p: Probe, per_submission: bool) -> Finding:
+    from grader.isolation import platform_limits_note
+
+    if not p.rlimits:
+        return Finding("limits", False, platform_limits_note(p.platform), state="none")
+    limits = p.limits
     gib = limits.memory_bytes / (1 << 30)
     shared = (
         f"{gib:g} GiB of memory and {limits.processes} processes for the submission in all"
@@ -277,6 +287,8 @@ def _limits_finding(limits: Limits, per_submission: bool) -> Finding:
         else f"{gib + 1:g} GiB of address space per process and {limits.processes} processes "
         "per user (not at all as root), so a submission that forks can hold more"
     )
+    if p.platform == "darwin":
+        shared += f" ({platform_limits_note(p.platform)})"
     return Finding(
         "limits",
         per_submission,

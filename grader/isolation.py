@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.limits import Limits, cgroup_problem, forget_cgroups
+from grader.limits import Limits, cgroup_problem, forget_cgroups, rlimits_available
 
 HERE = Path(__file__).resolve().parent
 SCRATCH = "/scratch"
@@ -72,11 +72,15 @@ def isolation() -> Isolation:
     elif asked and asked != METHODS[0]:
         notes.append(f"reduced on purpose by {ISOLATION_ENV}={asked}")
     cgroup = cgroup_problem()
-    if cgroup is not None:
+    if not rlimits_available():
+        notes.append(platform_limits_note(sys.platform))
+    elif cgroup is not None:
         notes.append(
             f"no per-submission cgroup ({cgroup}): memory and process limits apply per "
             "process, not to the submission as a whole"
         )
+        if sys.platform == "darwin":
+            notes.append(platform_limits_note(sys.platform))
     if method == "bubblewrap":
         return Isolation(method, cgroup is None, "; ".join(notes))
     user = _user_name()
@@ -95,6 +99,17 @@ def isolation() -> Isolation:
     elif not asked:
         notes.append("bubblewrap (bwrap) is not available; install it for full isolation")
     return Isolation(method, False, "; ".join([*notes, what]))
+
+
+def platform_limits_note(platform: str) -> str:
+    """What a platform without Linux's limits lacks, said plainly (reports and ``grade doctor``)."""
+    if platform == "darwin":
+        return "macOS does not enforce the memory limit (RLIMIT_AS), only the other rlimits"
+    return (
+        f"no memory, CPU, file-size or process limits on this platform ({platform}) beyond "
+        "the per-call time limit and the submission's wall-time budget, and processes the "
+        "submission starts are not killed with it"
+    )
 
 
 def _available(method: str) -> bool:

@@ -635,3 +635,8 @@ def rlimit_setter(limits: Limits, nproc: bool) -> Callable[[], None] | None:
             cap(resource.RLIMIT_NPROC, limits.processes)
 
     return set_rlimits
+
+
+def rlimits_available() -> bool:
+    """Whether this platform has rlimits (POSIX ``resource``); Windows has none."""
+    return rlimit_setter(Limits(), nproc=False) is not None

@@ -26,9 +26,23 @@ MAX_CELLS = 10_000  # cells of any kind in a notebook
 MAX_JSON_ITEMS = 2_000_000
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 
+# Windows has none of the POSIX flags but O_BINARY, without which os.read turns \r\n into \n.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _CLOEXEC
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_FILE_FLAGS = (
+    os.O_RDONLY
+    | _NOFOLLOW
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_BINARY", 0)
+    | _CLOEXEC
+)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
+# Walking folders by descriptor (openat) needs dir_fd and O_NOFOLLOW: POSIX has them,
+# Windows has neither and cannot open a folder at all.
+WALK_BY_FD = (
+    _NOFOLLOW != 0 and hasattr(os, "O_DIRECTORY") and {os.open, os.stat} <= os.supports_dir_fd
+)
 _KINDS = [
     (stat.S_ISLNK, "a symbolic link"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -109,7 +123,7 @@ def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
             mode = os.stat(path).st_mode
             if not stat.S_ISREG(mode):
                 raise NotAFile(f"{path} leads to {describe(mode)}, not a file")
-            fd = os.open(path, _FILE_FLAGS & ~os.O_NOFOLLOW)
+            fd = os.open(path, _FILE_FLAGS & ~_NOFOLLOW)
         except OSError as exc:
             raise _unreadable(str(path), exc) from None
         return _read_fd(fd, str(path), size_limit(path.name))
@@ -129,9 +143,11 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
     """
     if not parts:
         raise NotAFile(f"{root} is a folder, not a file")
+    if not WALK_BY_FD:
+        return _read_beneath_by_path(root, parts, shown)
     walked = root
     try:
-        fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+        fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)
     except OSError as exc:
         raise _unreadable(str(root), exc) from None
     try:
@@ -157,6 +173,34 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _read_beneath_by_path(root: Path, parts: Sequence[str], shown: str | None) -> bytes:
+    """``read_beneath`` where folders cannot be walked by descriptor (Windows).
+
+    Each component is checked with ``lstat`` by path, then the file is opened and
+    checked again with ``fstat``. A link swapped in between the check and the
+    open is not caught: on a student's own machine that takes someone else
+    writing in the student's folder.
+    """
+    walked = root
+    name = str(root)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        walked = walked / part
+        name = shown if last and shown is not None else _shown_path(root, walked)
+        try:
+            mode = os.lstat(walked).st_mode
+        except OSError as exc:
+            raise _unreadable(name, exc) from None
+        if not (stat.S_ISREG if last else stat.S_ISDIR)(mode):
+            wanted = "a file" if last else "a folder"
+            raise NotAFile(f"{name} is {describe(mode)}, not {wanted}", stat.S_ISLNK(mode))
+    try:
+        fd = os.open(walked, _FILE_FLAGS)
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+    return _read_fd(fd, name, size_limit(parts[-1]))
 
 
 def describe(mode: int) -> str:

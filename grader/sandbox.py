@@ -538,7 +538,7 @@ def _host_paths() -> tuple[re.Pattern[str], dict[str, str]]:
                 names[form] = "<python>"
     names[WORKER_DIR] = "<worker>"
     tmp = {re.escape(os.path.abspath(d)) for d in (tempfile.gettempdir(), _real_tmp())}
-    staged = rf"(?:{'|'.join(sorted(tmp))})/grader-(?P<kind>worker|scratch)-\d+-[\w]+"
+    staged = rf"(?:{'|'.join(sorted(tmp))})[/\\]grader-(?P<kind>worker|scratch)-\d+-[\w]+"
     known = "|".join(re.escape(p) for p in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?:{staged}|(?P<known>{known}))(?![\w.-])"), names
 
@@ -632,11 +632,20 @@ def _is_error(error: Any) -> bool:
 
 # Directories are opened by path only, never followed through a link: with
 # O_PATH an fd needs no permission on the directory itself, only on the way to it.
-_DIR_FLAGS = os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_PATH", os.O_RDONLY)
+_DIR_FLAGS = (
+    getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_PATH", os.O_RDONLY)
+)
+# Windows can neither open a directory nor walk from one: there the permissions
+# given back are set by path (read-only is an attribute there, which rmtree trips on).
+_DIR_FDS = hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
 
 
 def _own_directory(st: os.stat_result) -> bool:
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+    """A real directory of ours; on Windows, whose stat has no owner, any real directory."""
+    mine = st.st_uid == os.geteuid() if hasattr(os, "geteuid") else True
+    return stat.S_ISDIR(st.st_mode) and mine
 
 
 def _remove_tree(path: str) -> None:
@@ -677,7 +686,17 @@ def _unlock(root: str, name: str) -> None:
     parts = [] if rel == os.curdir else rel.split(os.sep)
     for depth in {max(len(parts) - 1, 0), len(parts)}:
         with contextlib.suppress(OSError):
-            _chmod_inside(root, parts[:depth])
+            if _DIR_FDS:
+                _chmod_inside(root, parts[:depth])
+            else:
+                _chmod_by_path(root, parts[:depth])
+
+
+def _chmod_by_path(root: str, parts: list[str]) -> None:
+    """``_chmod_inside`` where directories cannot be opened (Windows): by path, links refused."""
+    path = os.path.join(root, *parts)
+    if not os.path.islink(path) and (os.path.isdir(path) or os.path.isfile(path)):
+        os.chmod(path, stat.S_IRWXU)
 
 
 def _chmod_inside(root: str, parts: list[str]) -> None:

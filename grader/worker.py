@@ -33,6 +33,11 @@ SUBMISSION = "submission"
 
 def main() -> None:
     requests, answers = os.dup(0), os.dup(1)
+    if hasattr(os, "O_BINARY"):  # Windows: frames are bytes, never text with \r\n turned into \n
+        import msvcrt
+
+        for fd in (requests, answers):
+            msvcrt.setmode(fd, os.O_BINARY)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -86,8 +91,9 @@ def reset(handlers: dict[int, Any]) -> None:
 def signal_handlers() -> dict[int, Any]:
     """The worker's own handler for every signal a submission may take over."""
     handlers = {}
+    uncatchable = {getattr(signal, name, None) for name in ("SIGKILL", "SIGSTOP")}
     for sig in signal.valid_signals():
-        if sig in (signal.SIGKILL, signal.SIGSTOP):
+        if sig in uncatchable:
             continue
         try:
             handlers[sig] = signal.getsignal(sig)
@@ -109,9 +115,11 @@ def restore(handlers: dict[int, Any]) -> None:
     next call and cost another function's check.
     """
     untrace()
-    signal.alarm(0)
-    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-        signal.setitimer(timer, 0)
+    if hasattr(signal, "alarm"):  # POSIX only: Windows has neither alarms nor interval timers
+        signal.alarm(0)
+    for name in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"):
+        if hasattr(signal, name):
+            signal.setitimer(getattr(signal, name), 0)
     for sig, handler in handlers.items():
         try:
             if signal.getsignal(sig) is not handler:

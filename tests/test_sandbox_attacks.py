@@ -871,7 +871,12 @@ def _limit_binds(limit: str | None) -> bool:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_attack_is_contained(case: Case, outcomes: dict[str, Future]) -> None:
-    out: Outcome = outcomes[case.name].result()
+    assert_contained(outcomes[case.name].result())
+
+
+def assert_contained(out: Outcome) -> None:
+    """Everything an attack's run must show: its verdict, the isolation, nothing escaped."""
+    case = out.case
     assert out.proc.returncode == 0, out.proc.stderr[-3000:]
     report = out.report  # stdout is exactly one JSON document
     grad = by_function(report)["logcosh_grad"][0]

@@ -1,0 +1,439 @@
+"""The engine, and so the student kit, off Linux: Windows and macOS, as far as Linux can show.
+
+Nothing here runs on Windows or macOS. What Linux can show is shown for real:
+every module the kit ships imports with the POSIX-only modules blocked and the
+platform faked, and reports the isolation it has in plain words; the threaded
+transport Windows needs grades every example as the default one does and
+survives the attacks that matter to a transport; the worker runs without the
+signals Windows lacks; reading a submission works without descriptor walks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+from grader import doctor, kit, loading, report, sandbox, sheets, wire
+from grader.runner import grade_file
+
+# A fresh interpreter made to look like Windows or macOS before the engine is imported:
+# the POSIX-only modules blocked, the attributes the platform lacks removed, sys.platform set.
+FAKE_PLATFORM = r"""
+import ast, importlib, json, os, signal, sys, tempfile
+from pathlib import Path
+
+platform, modules, sample = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+BLOCKED = {
+    "win32": ["resource", "fcntl", "termios", "pwd", "grp", "pty", "tty", "posix"],
+    "darwin": [],
+}[platform]
+# The outside modules the engine imports, loaded first as the real platform would have them.
+for name in json.loads(sys.argv[4]):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+import sysconfig, zoneinfo  # noqa: E401  the platform's own stdlib state, read as it would be
+sysconfig.get_config_vars()
+for name in BLOCKED:
+    if name != "posix":  # os itself is built on it; what Windows lacks is removed below
+        sys.modules[name] = None
+missing = {
+    "win32": {
+        os: ["O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_PATH",
+             "geteuid", "getuid", "getsid", "setsid", "killpg", "fork", "sched_getaffinity",
+             "fchmod"],
+        signal: ["SIGKILL", "SIGSTOP", "SIGALRM", "SIGHUP", "alarm", "setitimer",
+                 "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"],
+    },
+    "darwin": {os: ["O_PATH", "sched_getaffinity", "pipe2"]},
+}[platform]
+for module, names in missing.items():
+    for name in names:
+        if hasattr(module, name):
+            delattr(module, name)
+if platform == "win32":
+    for fn in (os.open, os.stat, os.mkdir, os.unlink, os.rmdir, os.chmod):
+        os.supports_dir_fd.discard(fn)
+sys.platform = platform
+
+for name in modules:
+    importlib.import_module(name)
+
+from grader import doctor, limits, loading, sandbox
+from grader.isolation import isolation
+
+iso = isolation()
+options = sandbox._spawn_options(lambda: None)
+probe = doctor.probe()
+print(json.dumps({
+    "method": iso.method,
+    "full": iso.full,
+    "note": iso.note,
+    "transport": sandbox.transport(),
+    "spawn": sorted(options),
+    "rlimits": limits.rlimit_setter(limits.Limits(), nproc=True) is not None,
+    "prctl": limits.prctl(limits.PR_SET_DUMPABLE, 0),
+    "walk_by_fd": loading.WALK_BY_FD,
+    "read": loading.read_file(Path(sample)).decode(),
+    "doctor": doctor.render(doctor.diagnose(probe)),
+    "doctor_full": doctor.diagnose(probe).full,
+}))
+"""
+
+
+def _shipped_modules() -> list[str]:
+    """The kit's engine modules, by the kit's own list, as import names."""
+    names = []
+    for path in kit.engine_files():
+        rel = path.relative_to(kit.ENGINE_DIR.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if parts[-1] != "__main__":  # runs the CLI when imported; it imports grader.cli
+            names.append(".".join(parts))
+    return names
+
+
+def _outside_imports() -> list[str]:
+    """Every module outside the engine that a shipped module imports, anywhere in it."""
+    import ast
+
+    found: set[str] = set()
+    for path in kit.engine_files():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module)
+    engine = ("grader", "gradekit", "wire")
+    return sorted(n for n in found if n.split(".")[0] not in engine)
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_every_shipped_module_imports_off_linux_and_says_what_isolation_it_has(platform, tmp_path):
+    sample = tmp_path / "mine.py"
+    sample.write_bytes(b"x = 1\r\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env["PYTHONPATH"] = str(ROOT)
+    modules = _shipped_modules()
+    assert "grader.sandbox" in modules and "grader.worker" in modules and "grader.cli" in modules
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FAKE_PLATFORM,
+            platform,
+            json.dumps(modules),
+            str(sample),
+            json.dumps(_outside_imports()),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout)
+    assert got["method"] == "process" and got["full"] is False
+    note = got["note"]
+    assert f"no namespaces on this platform ({platform})" in note
+    assert "can read and write your files, reach the network" in note
+    assert got["prctl"] is False
+    assert got["read"] == "x = 1\r\n"  # bytes as saved: no newline translation
+    assert got["doctor_full"] is False
+    assert f"no namespaces on this platform ({platform})" in got["doctor"]
+    if platform == "win32":
+        assert "no memory, CPU, file-size or process limits on this platform (win32)" in note
+        assert "per-call time limit" in note and "not killed with it" in note
+        assert "per process, not to the submission" not in note  # there are no such limits
+        assert got["transport"] == "threads"
+        assert got["spawn"] == ["creationflags"]  # no preexec_fn, no session
+        assert got["rlimits"] is False and got["walk_by_fd"] is False
+        assert "limits: none" in got["doctor"] and "no memory, CPU" in got["doctor"]
+    else:
+        assert "no cgroups on this platform (darwin)" in note
+        assert "macOS does not enforce the memory limit" in note
+        assert got["transport"] == "select"
+        assert got["spawn"] == ["preexec_fn", "start_new_session"]
+        assert got["rlimits"] is True and got["walk_by_fd"] is True
+        assert "macOS does not enforce the memory limit" in got["doctor"]
+
+
+def test_windows_always_gets_the_threaded_transport(monkeypatch):
+    monkeypatch.setenv("GRADER_TRANSPORT", "select")
+    assert sandbox.transport() == "select"
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert sandbox.transport() == "threads"  # its pipes cannot be selected
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("GRADER_TRANSPORT", "carrier-pigeon")
+    assert sandbox.transport() == "select"
+
+
+def test_the_windows_worker_gets_what_python_needs_there_and_nothing_else(monkeypatch):
+    monkeypatch.setenv("SYSTEMROOT", r"C:\Windows")
+    monkeypatch.setenv("PATH", r"C:\Python\Library\bin;C:\Windows")
+    monkeypatch.setenv("GRADER_TEST_SECRET", "s3cret")
+    linux = sandbox._worker_env("/scratch-dir")
+    assert "SYSTEMROOT" not in linux and linux["PATH"] == "/usr/bin:/bin"
+    monkeypatch.setattr(sys, "platform", "win32")
+    env = sandbox._worker_env(r"C:\Temp\grader-scratch-1-x")
+    assert env["SYSTEMROOT"] == r"C:\Windows" and env["PATH"].startswith(r"C:\Python")
+    assert env["TEMP"] == env["TMP"] == r"C:\Temp\grader-scratch-1-x"
+    assert "GRADER_TEST_SECRET" not in env
+
+
+# The worker itself, as Windows would run it: no alarm, no interval timers, no SIGKILL.
+
+WINDOWS_SIGNALS = """
+import runpy, signal, sys
+for name in ("SIGKILL", "SIGSTOP", "SIGALRM", "SIGHUP", "alarm", "setitimer",
+             "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"):
+    delattr(signal, name)
+sys.argv = [sys.argv[1]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _read_frame(stream) -> object:
+    (hlen,) = wire.HEADER.unpack(stream.read(wire.HEADER.size))
+    header = stream.read(hlen)
+    _, lengths = wire.parse_header(header)
+    return wire.decode(header, stream.read(sum(lengths)))
+
+
+def test_the_worker_runs_without_the_signals_windows_lacks(tmp_path):
+    worker = Path(sandbox.HERE) / "worker.py"
+    code = "import time\ndef f(x):\n    return x * 2\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-c", WINDOWS_SIGNALS, str(worker)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        load = {"op": "load", "filename": "submission.py", "notebook": False, "cells": [code]}
+        call = {"op": "call", "function": "f", "args": [21], "kwargs": {}}
+        for message in (load, call, call):  # the second call runs after the first's reset
+            proc.stdin.write(wire.encode(message))
+        proc.stdin.flush()
+        loaded, first, second = (_read_frame(proc.stdout) for _ in range(3))
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+    assert loaded["ok"] and "f" in loaded["functions"], loaded
+    assert first == second == {"ok": True, "value": 42}
+
+
+# The threaded transport on Linux, end to end.
+
+EXAMPLE_FILES = sorted(
+    (p for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".ipynb")),
+    key=lambda p: p.as_posix(),
+)
+
+
+@pytest.fixture
+def threaded(monkeypatch) -> list[sandbox.ThreadPipes]:
+    """Every ThreadPipes the grader makes in this test, so a test knows which transport ran."""
+    made: list[sandbox.ThreadPipes] = []
+
+    class Counted(sandbox.ThreadPipes):
+        def __init__(self, proc: subprocess.Popen) -> None:
+            super().__init__(proc)
+            made.append(self)
+
+    monkeypatch.setattr(sandbox, "ThreadPipes", Counted)
+    return made
+
+
+def _graded(path: Path, monkeypatch, transport: str | None) -> dict:
+    if transport is None:
+        monkeypatch.delenv("GRADER_TRANSPORT", raising=False)
+    else:
+        monkeypatch.setenv("GRADER_TRANSPORT", transport)
+    sheet_id = path.parent.name.removeprefix("sheet")
+    out = report.to_json(grade_file(path, lambda: sheets.load(sheet_id)))
+    out.pop("seconds")
+    return out
+
+
+@pytest.mark.parametrize(
+    "path", EXAMPLE_FILES, ids=[p.relative_to(EXAMPLES).as_posix() for p in EXAMPLE_FILES]
+)
+def test_every_example_grades_the_same_under_the_threaded_transport(path, monkeypatch, threaded):
+    default = _graded(path, monkeypatch, None)
+    assert not threaded
+    graded = _graded(path, monkeypatch, "threads")
+    assert threaded, "the threaded transport was not used"
+    assert graded == default
+    assert [c["status"] for c in graded["checks"]]  # graded, not refused
+
+
+def test_examples_cover_every_sheet_and_both_kinds_of_file():
+    assert {p.parent.name for p in EXAMPLE_FILES} >= {"sheet2", "sheet7", "sheet9", "sheet10"}
+    assert {p.suffix for p in EXAMPLE_FILES} == {".py", ".ipynb"}
+
+
+# The attacks that matter to a transport, run again under the threaded one: a function
+# that hangs, a worker that dies, forged and flooding frames, a request never read.
+TRANSPORT_ATTACKS = (
+    "sigterm_ignored_endless_loop",
+    "os_exit",
+    "self_sigkill",
+    "forged_frame_with_a_non_dict_answer",
+    "forged_frame_nested_too_deeply",
+    "forged_frame_referencing_one_buffer_forty_times",
+    "forged_frame_with_an_array_of_65_dimensions",
+    "forged_answer_then_a_full_request_pipe",
+    "import_that_never_ends",
+)
+
+
+@pytest.mark.parametrize("name", TRANSPORT_ATTACKS)
+def test_transport_attacks_are_contained_under_the_threaded_transport(name, monkeypatch, tmp_path):
+    import test_sandbox_attacks as attacks
+
+    from grader.isolation import verified_isolation
+
+    if verified_isolation().method != "bubblewrap":
+        pytest.skip("the containment promises need bubblewrap")
+    case = next(c for c in attacks.CASES if c.name == name)
+    monkeypatch.setenv("GRADER_TRANSPORT", "threads")
+    attacks.assert_contained(attacks.run_case(case, tmp_path))
+
+
+def test_a_hanging_function_times_out_and_the_rest_is_graded_with_threads(
+    monkeypatch, tmp_path, threaded
+):
+    """Without bubblewrap too: the plain-process path is the one Windows takes."""
+    from grader.session import Options
+
+    monkeypatch.setenv("GRADER_TRANSPORT", "threads")
+    monkeypatch.setenv("GRADER_ISOLATION", "process")
+    from grader import isolation as iso_mod
+
+    iso_mod.reset()
+    try:
+        source = (EXAMPLES / "sheet2" / "correct.py").read_text()
+        hang = "def logcosh(y, t):\n    while True:\n        pass\n"
+        crash = "def logcosh_grad(y, t):\n    import os\n    os._exit(3)\n"
+        path = tmp_path / "submission.py"
+        path.write_text(source + "\n" + hang + "\n" + crash)
+        outcome = grade_file(path, lambda: sheets.load("2"), Options(call_timeout=2))
+    finally:
+        monkeypatch.delenv("GRADER_ISOLATION")
+        iso_mod.reset()
+    by = {}
+    for c in outcome.checks:
+        by.setdefault(c.function, set()).add(c.status)
+    assert by.pop("logcosh") == {"timeout"}
+    assert by.pop("logcosh_grad") == {"error"}
+    assert all(statuses == {"passed"} for statuses in by.values()), by
+    assert outcome.isolation.method == "process"
+    assert len(threaded) >= 3  # the first worker, and one after each of the two failures
+
+
+# Reading a submission without descriptor walks (Windows cannot open a folder).
+
+
+def test_reading_by_path_refuses_links_as_reading_by_descriptor_does(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    Path("real").mkdir()
+    Path("real/mine.py").write_bytes(b"x = 1\r\n")
+    os.symlink("real", "linked")
+    os.symlink("mine.py", "real/link.py")
+    monkeypatch.setattr(loading, "WALK_BY_FD", False)
+    assert loading.read_file(Path("real/mine.py")) == b"x = 1\r\n"
+    assert loading.read_file(tmp_path / "real" / "mine.py") == b"x = 1\r\n"
+    for refused, words in (("linked/mine.py", "linked is a symbolic link"),
+                           ("real/link.py", "real/link.py is a symbolic link"),
+                           ("real", "folder"),
+                           ("real/none.py", "cannot be read")):  # fmt: skip
+        with pytest.raises(loading.LoadError, match=words):
+            loading.read_file(Path(refused))
+
+
+# Removing the staged worker where directories cannot be opened (Windows).
+
+
+def test_permissions_are_given_back_by_path_where_directories_cannot_be_opened(
+    monkeypatch, tmp_path
+):
+    root = tmp_path / "grader-worker-1-x"
+    inner = root / "locked"
+    inner.mkdir(parents=True)
+    (inner / "wire.py").write_text("")
+    os.chmod(inner / "wire.py", 0o444)
+    os.chmod(inner, 0o500)
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o500)
+    os.symlink(outside, root / "link")
+    monkeypatch.setattr(sandbox, "_DIR_FDS", False)
+    monkeypatch.setattr(sandbox, "_chmod_inside", None)  # never reached: it would fail here
+    sandbox._unlock(str(root), str(inner / "wire.py"))
+    assert stat.S_IMODE(os.stat(inner).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(inner / "wire.py").st_mode) == 0o700
+    sandbox._unlock(str(root), str(root / "link"))
+    assert stat.S_IMODE(os.stat(outside).st_mode) == 0o500  # a link is not followed
+    before = stat.S_IMODE(os.stat(tmp_path).st_mode)
+    sandbox._unlock(str(root), str(tmp_path / "elsewhere"))  # outside the tree: untouched
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == before
+    sandbox._remove_tree(str(root))
+    assert not root.exists() and outside.exists()
+
+
+def test_staged_paths_with_backslashes_are_named_neutrally():
+    staged = os.path.join(tempfile.gettempdir(), "grader-worker-123-abc")
+    text = f"File {staged}\\wire.py and {staged}/worker.py"
+    shown = sandbox.neutral_paths(text)
+    assert shown == "File <worker>\\wire.py and <worker>/worker.py"
+
+
+# grade doctor, told it is on Windows or macOS.
+
+
+def _probe(platform: str, rlimits: bool) -> doctor.Probe:
+    from grader.limits import CgroupStatus
+
+    problem = f"no cgroups on this platform ({platform})"
+    return doctor.Probe(
+        platform=platform,
+        euid=-1,
+        forced="",
+        bwrap=None,
+        bwrap_error=None,
+        unshare_works=False,
+        sysctls={},
+        package_manager=None,
+        cgroup=CgroupStatus(None, "platform", problem),
+        cgroup_error=problem,
+        rlimits=rlimits,
+    )
+
+
+def test_doctor_on_windows_says_there_are_no_limits_but_the_time_limits():
+    d = doctor.diagnose(_probe("win32", rlimits=False))
+    text = doctor.render(d)
+    assert not d.full and d.method == "process"
+    assert "no namespaces on this platform (win32)" in text
+    assert "limits: none" in text
+    assert "per-call time limit" in d.findings[2].detail
+    assert "bind each process" not in text and "per process only" not in text
+
+
+def test_doctor_on_macos_says_the_memory_limit_is_not_enforced():
+    text = " ".join(doctor.render(doctor.diagnose(_probe("darwin", rlimits=True))).split())
+    assert "no namespaces on this platform (darwin)" in text
+    assert "macOS does not enforce the memory limit" in text
+    assert "per process only" in text
