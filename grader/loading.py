@@ -16,7 +16,7 @@ import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 MAX_CODE_BYTES = 5 << 20  # the code itself, in a module or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 200 << 20  # a notebook may carry plots and other outputs
@@ -127,8 +127,18 @@ def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
         except OSError as exc:
             raise _unreadable(str(path), exc) from None
         return _read_fd(fd, str(path), size_limit(path.name))
-    start = "/" if path.is_absolute() else "."
-    return read_beneath(Path(start), path.parts[1:] if path.is_absolute() else path.parts)
+    return read_beneath(*walk_start(path))
+
+
+def walk_start(path: PurePath) -> tuple[PurePath, tuple[str, ...]]:
+    """Where ``read_file`` starts walking ``path`` from, and the components below it.
+
+    The root of an absolute path is its anchor, so a Windows path keeps its
+    drive (``D:\\``) rather than walking the current drive from ``\\``.
+    """
+    if path.is_absolute():
+        return type(path)(path.anchor), path.parts[1:]
+    return type(path)("."), path.parts
 
 
 def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> bytes:
@@ -213,7 +223,7 @@ def describe(mode: int) -> str:
 
 def _shown_path(root: Path, path: Path) -> str:
     """A path as the caller gave it (``read_file``), else relative to the batch folder."""
-    if root in (Path("."), Path("/")):
+    if root == Path(".") or str(root) == root.anchor:
         return path.as_posix()
     return path.relative_to(root).as_posix()
 

@@ -437,3 +437,15 @@ def test_doctor_on_macos_says_the_memory_limit_is_not_enforced():
     assert "no namespaces on this platform (darwin)" in text
     assert "macOS does not enforce the memory limit" in text
     assert "per process only" in text
+
+
+def test_an_absolute_windows_path_is_walked_from_its_own_drive():
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    root, parts = loading.walk_start(PureWindowsPath(r"D:\course\sheet9\mine.py"))
+    assert root == PureWindowsPath("D:\\") and parts == ("course", "sheet9", "mine.py")
+    assert loading.walk_start(PurePosixPath("/home/a/mine.py")) == (
+        PurePosixPath("/"),
+        ("home", "a", "mine.py"),
+    )
+    assert loading.walk_start(PureWindowsPath("mine.py")) == (PureWindowsPath("."), ("mine.py",))
