@@ -242,10 +242,23 @@ missing file, a damaged kit), 1 the kit itself failed.
 ## Safety, and where it is weaker
 
 Your code runs in a separate process that gets and returns plain data only.
-On Linux with `bubblewrap` installed (`apt install bubblewrap`) it is fully
-isolated, as in the course's grading; without it, and on macOS, isolation is
-reduced and the report says so. The score is the same either way. Windows is
-not supported yet: use WSL (Ubuntu), where it runs as on Linux.
+The score is the same on every platform; the protection is not, and the report
+(and `grade doctor`) says which you have:
+
+- **Linux** with `bubblewrap` installed (`apt install bubblewrap`): isolated as
+  in the course's grading (no network, no access to your files, limits on
+  memory, CPU time and processes). Without it: a plain process with limits.
+- **macOS**: a plain process with your rights (it can read and write your files
+  and reach the network), with limits on CPU time, file size and processes;
+  macOS does not enforce the memory limit.
+- **Windows**: a plain process with your rights and **no** limits on memory,
+  CPU or processes, only the time limit per call and per file; processes your
+  code starts are not stopped with it. In PowerShell, activate the environment
+  with `kit-env\\Scripts\\Activate.ps1` instead of `source ...`. WSL (Ubuntu)
+  runs the kit as on Linux.
+
+Windows and macOS were not run in the course's automated tests; if the kit
+fails there, tell your TA what it printed.
 
 ## Version
 

@@ -449,3 +449,26 @@ def test_an_absolute_windows_path_is_walked_from_its_own_drive():
         ("home", "a", "mine.py"),
     )
     assert loading.walk_start(PureWindowsPath("mine.py")) == (PureWindowsPath("."), ("mine.py",))
+
+
+# What each platform gets, said where students and TAs read it.
+
+
+def test_the_kit_readme_says_what_each_platform_gets_and_what_was_not_run():
+    text = " ".join(kit.README.split())
+    assert "not supported yet" not in text
+    for platform in ("**Linux**", "**macOS**", "**Windows**"):
+        assert platform in text
+    assert "**no** limits on memory, CPU or processes" in text
+    assert "macOS does not enforce the memory limit" in text
+    assert "Windows and macOS were not run in the course's automated tests" in text
+
+
+def test_the_sandbox_section_says_what_each_platform_gets_and_what_was_not_run():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The sandbox", 1)[1].split("\n## ", 1)[0]
+    text = " ".join(section.split())
+    assert "*macOS*" in text and "*Windows*" in text
+    assert "no memory, CPU, file-size or process limits" in text
+    assert "GRADER_TRANSPORT=threads" in text
+    assert "Windows and macOS were not run in this project's CI" in text
