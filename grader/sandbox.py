@@ -2,7 +2,9 @@
 
 The trusted grader never runs student code: it starts ``worker.py`` in a
 separate process, isolated as ``isolation`` decides and limited as ``limits``
-sets, and exchanges plain-data frames with it (see ``wire``).
+sets, and exchanges plain-data frames with it (see ``wire``): over non-blocking
+pipes multiplexed with ``selectors`` on POSIX, through a reader and a writer
+thread on Windows, whose pipes allow neither (``transport``).
 """
 
 from __future__ import annotations
