@@ -295,52 +295,15 @@ def make_cgroup(limits: Limits) -> Cgroup | Cgroup2:
     return Cgroup(limits)
 
 
-class Cgroup:
-    """A v1 memory + pids cgroup for one sandbox, when the machine lets us make one."""
+class SandboxCgroup:
+    """What v1's and v2's sandbox cgroups do alike: join, list, kill and remove.
 
-    _swept = False
-    _lock = threading.Lock()
+    Subclasses make ``dirs`` (one per hierarchy the sandbox lives in) and
+    ``_procs_files`` (their ``cgroup.procs``, as strings ready for ``add_self``).
+    """
 
-    def __init__(self, limits: Limits) -> None:
-        self.dirs: list[Path] = []
-        limited = 0
-        self._sweep_stale()
-        name = f"{CGROUP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
-        settings = {
-            "memory": {"memory.limit_in_bytes": limits.memory_bytes},
-            "pids": {"pids.max": limits.processes},
-        }
-        for controller, values in settings.items():
-            d = CGROUP_ROOT / controller / name
-            try:
-                d.mkdir()
-            except OSError:
-                continue
-            self.dirs.append(d)
-            try:
-                for key, value in values.items():
-                    (d / key).write_text(str(value))
-                limited += 1
-            except OSError:
-                continue
-        self.ok = limited == 2
-        self._procs_files = [str(d / "cgroup.procs") for d in self.dirs]
-
-    @classmethod
-    def _sweep_stale(cls) -> None:
-        """Remove cgroups of graders that died without cleaning up (named by their pid)."""
-        with cls._lock:
-            if cls._swept:
-                return
-            cls._swept = True
-        for controller in ("memory", "pids"):
-            with contextlib.suppress(OSError):
-                for d in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*-*"):
-                    owner = d.name[len(CGROUP_PREFIX) :].split("-")[0]
-                    if owner.isdigit() and not alive(int(owner)):
-                        stale = Cgroup.__new__(Cgroup)
-                        stale.dirs = [d]
-                        stale.remove()
+    dirs: list[Path]
+    _procs_files: list[str]
 
     def add_self(self) -> None:
         """Called in the child before exec: the sandbox and all it forks live here.
@@ -390,6 +353,54 @@ class Cgroup:
                     time.sleep(0.001)
 
 
+class Cgroup(SandboxCgroup):
+    """A v1 memory + pids cgroup for one sandbox, when the machine lets us make one."""
+
+    _swept = False
+    _lock = threading.Lock()
+
+    def __init__(self, limits: Limits) -> None:
+        self.dirs: list[Path] = []
+        limited = 0
+        self._sweep_stale()
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+        settings = {
+            "memory": {"memory.limit_in_bytes": limits.memory_bytes},
+            "pids": {"pids.max": limits.processes},
+        }
+        for controller, values in settings.items():
+            d = CGROUP_ROOT / controller / name
+            try:
+                d.mkdir()
+            except OSError:
+                continue
+            self.dirs.append(d)
+            try:
+                for key, value in values.items():
+                    (d / key).write_text(str(value))
+                limited += 1
+            except OSError:
+                continue
+        self.ok = limited == 2
+        self._procs_files = [str(d / "cgroup.procs") for d in self.dirs]
+
+    @classmethod
+    def _sweep_stale(cls) -> None:
+        """Remove cgroups of graders that died without cleaning up (named by their pid)."""
+        with cls._lock:
+            if cls._swept:
+                return
+            cls._swept = True
+        for controller in ("memory", "pids"):
+            with contextlib.suppress(OSError):
+                for d in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*-*"):
+                    owner = d.name[len(CGROUP_PREFIX) :].split("-")[0]
+                    if owner.isdigit() and not alive(int(owner)):
+                        stale = Cgroup.__new__(Cgroup)
+                        stale.dirs = [d]
+                        stale.remove()
+
+
 def cgroup2_settings(limits: Limits) -> dict[str, int]:
     """What a v2 sandbox cgroup is given; the files after ``pids.max`` only where they exist.
 
@@ -408,12 +419,11 @@ def cgroup2_settings(limits: Limits) -> dict[str, int]:
 CGROUP2_REQUIRED = ("memory.max", "pids.max")
 
 
-class Cgroup2:
+class Cgroup2(SandboxCgroup):
     """A cgroup v2 for one sandbox, with memory and process limits, under ``parent``.
 
-    The same interface as the v1 ``Cgroup``: ``ok``, ``dirs``, ``add_self``
-    (between fork and exec), ``pids``, ``kill_all`` (``cgroup.kill`` where the
-    kernel has it) and ``remove``.
+    The same interface as the v1 ``Cgroup``; ``kill_all`` uses ``cgroup.kill``
+    where the kernel has it.
     """
 
     _swept: ClassVar[set[Path]] = set()
@@ -465,54 +475,12 @@ class Cgroup2:
                 stale.dirs = [d]
                 stale.remove()
 
-    def add_self(self) -> None:
-        """Called in the child before exec: the sandbox and all it forks live here.
-
-        Plain system calls on a path prepared in the parent, as ``Cgroup.add_self``.
-        """
-        pid = str(os.getpid()).encode()
-        for path in self._procs_files:
-            try:
-                fd = os.open(path, os.O_WRONLY)
-                try:
-                    os.write(fd, pid)
-                finally:
-                    os.close(fd)
-            except OSError:
-                continue
-
-    def pids(self) -> set[int]:
-        found: set[int] = set()
-        for d in self.dirs:
-            with contextlib.suppress(OSError, ValueError):
-                found.update(int(p) for p in (d / "cgroup.procs").read_text().split())
-        return found
-
     def kill_all(self) -> None:
         """``cgroup.kill`` kills all in it at once, forks in flight included; else signals."""
         for d in self.dirs:
             with contextlib.suppress(OSError):
                 (d / "cgroup.kill").write_text("1")
-        for _ in range(1000):  # killed processes leave within a millisecond or two
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.001)
-
-    def remove(self) -> None:
-        self.kill_all()
-        for d in self.dirs:
-            for _ in range(1000):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.001)
+        super().kill_all()
 
 
 def alive(pid: int) -> bool:
