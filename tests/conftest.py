@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -30,13 +31,18 @@ SHEET2_PARTLY_WRONG_FAILS = frozenset(
 )
 
 
-def run_grade(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_grade(
+    *args: str | Path, timeout: float = 300, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess:
+    """The CLI as a TA runs it; ``env`` sets variables on top of ours (None removes one)."""
+    environ = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "grader", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        env={k: v for k, v in environ.items() if v is not None},
     )
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, run_grade
 from grader import doctor
 from grader import isolation as iso_mod
 from grader.doctor import AS_ROOT, OWN_SCOPE, Probe, diagnose, render
@@ -207,23 +206,12 @@ def test_the_probe_really_joins_its_test_cgroup(monkeypatch):
     assert not diagnose(p).findings[1].ok
 
 
-def _grade(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 FULL_HERE = LINUX and iso_mod.verified_isolation().full
 
 
 @pytest.mark.skipif(not FULL_HERE, reason="this machine does not give full isolation")
 def test_doctor_on_this_machine_finds_full_isolation():
-    proc = _grade("doctor")
+    proc = run_grade("doctor")
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("isolation: full (submissions run under bubblewrap)")
@@ -232,7 +220,7 @@ def test_doctor_on_this_machine_finds_full_isolation():
 
 @pytest.mark.skipif(not LINUX, reason="cgroups are Linux")
 def test_doctor_without_cgroups_exits_1_with_the_fix():
-    proc = _grade("doctor", env={"GRADER_CGROUPS": "off"})
+    proc = run_grade("doctor", env={"GRADER_CGROUPS": "off"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "isolation: REDUCED" in proc.stdout and "fix: unset GRADER_CGROUPS" in proc.stdout
 
@@ -249,7 +237,9 @@ def test_doctor_without_cgroups_exits_1_with_the_fix():
 )
 def test_grade_refuses_without_full_isolation(env, fix):
     example = EXAMPLES / "sheet2" / "correct.py"
-    proc = _grade(str(example), "--sheet", "2", "--format", "json", "--require-isolation", env=env)
+    proc = run_grade(
+        str(example), "--sheet", "2", "--format", "json", "--require-isolation", env=env
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     assert "refusing to grade" in proc.stderr and f"fix: {fix}" in proc.stderr
@@ -257,7 +247,7 @@ def test_grade_refuses_without_full_isolation(env, fix):
 
 def test_batch_refuses_without_full_isolation_and_writes_nothing(tmp_path):
     db, csv = tmp_path / "book.sqlite", tmp_path / "grades.csv"
-    proc = _grade(
+    proc = run_grade(
         "batch",
         str(EXAMPLES / "sheet2"),
         "--sheet",
@@ -277,6 +267,6 @@ def test_batch_refuses_without_full_isolation_and_writes_nothing(tmp_path):
 @pytest.mark.skipif(not FULL_HERE, reason="this machine does not give full isolation")
 def test_with_full_isolation_require_isolation_grades_as_usual():
     example = EXAMPLES / "sheet2" / "correct.py"
-    proc = _grade(str(example), "--sheet", "2", "--format", "json", "--require-isolation")
+    proc = run_grade(str(example), "--sheet", "2", "--format", "json", "--require-isolation")
     assert proc.returncode == 0, proc.stderr
     assert '"full": true' in proc.stdout

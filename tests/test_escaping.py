@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, run_grade
 
 # Clears the screen, homes the cursor, writes the clipboard (OSC 52), opens a CSI
 # the C1 way, reverses the text (bidi) and hides a zero-width space and a NUL.
@@ -73,18 +72,10 @@ def assert_screen_clean(text: str, colour: bool) -> None:
 
 
 def run(*args: str | Path, colour: bool = False) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    env["COLUMNS"] = "200"
+    env: dict[str, str | None] = {"FORCE_COLOR": None, "NO_COLOR": None, "COLUMNS": "200"}
     if colour:  # rich then renders in colour into the pipe, as it would at a terminal
         env.update(FORCE_COLOR="1", COLORTERM="truecolor", TERM="xterm-256color")
-    return subprocess.run(
-        [sys.executable, "-m", "grader", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=env,
-    )
+    return run_grade(*args, env=env)
 
 
 # Every function of the sheet that reports text gets a hostile string in it: an

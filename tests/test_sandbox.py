@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, run_grade
 from grader import isolation as iso_mod
 from grader import limits, sandbox, wire
 from grader.isolation import Isolation, isolation, masked_paths, verified_isolation
@@ -157,15 +157,9 @@ def test_forced_unshare_mode_says_what_is_missing(monkeypatch, fresh_isolation):
 
 @pytest.mark.parametrize("method", ["process", "unshare"])
 def test_reduced_isolation_is_announced_in_json_and_on_stderr(method):
-    env = {**os.environ, "GRADER_ISOLATION": method}
     example = EXAMPLES / "sheet2" / "correct.py"
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", str(example), "--sheet", "2", "--format", "json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_grade(
+        example, "--sheet", "2", "--format", "json", timeout=120, env={"GRADER_ISOLATION": method}
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -181,17 +175,9 @@ def test_reduced_isolation_is_announced_in_json_and_on_stderr(method):
 
 @needs_bwrap
 def test_bubblewrap_without_cgroups_is_announced_as_reduced():
-    env = {**os.environ, "GRADER_CGROUPS": "off"}
-    env.pop("GRADER_ISOLATION", None)
     example = EXAMPLES / "sheet2" / "correct.py"
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", str(example), "--sheet", "2", "--format", "json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {"GRADER_CGROUPS": "off", "GRADER_ISOLATION": None}
+    proc = run_grade(example, "--sheet", "2", "--format", "json", timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["score"] == 100.0
