@@ -46,6 +46,63 @@ def run_grade(
     )
 
 
+def hostile_sheet2(evil: str, name: str, near_miss: int, markup: str = "") -> tuple[str, dict]:
+    """A sheet-2 module and notebook that put ``evil`` in every text a report shows.
+
+    The module: an exception's type, message and function name, a near-miss
+    function name (``logcosh`` + the first ``near_miss`` characters), and a wrong
+    ``predict_class`` so the report draws its figure. The notebook: a cell magic,
+    a line magic and a failing cell. ``name`` is ``evil`` fit for a file name.
+    """
+    correct = (EXAMPLES / "sheet2" / "correct.py").read_text()
+    module = (
+        correct
+        + f"""
+
+EVIL = {evil!r}
+
+
+class Boom(Exception):
+    pass
+
+
+Boom.__name__ = "Boom" + {name!r}
+
+
+def logcosh_grad(y, t):
+    raise Boom(EVIL * 3)
+
+
+def _grad(X, w, t):
+    raise ValueError({markup!r} + EVIL)
+
+
+_grad.__code__ = _grad.__code__.replace(co_name="grad" + {name!r})
+dataset_grad = _grad
+
+
+def predict_class(X):
+    return np.ones(len(X), dtype=int)
+
+
+globals()["logcosh" + EVIL[:{near_miss}]] = logcosh
+del logcosh
+"""
+    )
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": f"%%{evil}\nprint(1)\n"},
+            {"cell_type": "code", "metadata": {}, "source": correct},
+            {"cell_type": "code", "metadata": {}, "source": f"raise RuntimeError({evil!r})\n"},
+            {"cell_type": "code", "metadata": {}, "source": f"%{evil} magic\n"},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return module, notebook
+
+
 def grade_json(path: str | Path, sheet: str, *extra: str) -> dict:
     proc = run_grade(path, "--sheet", sheet, "--format", "json", *extra)
     assert proc.returncode == 0, proc.stderr

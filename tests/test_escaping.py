@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, run_grade
+from conftest import EXAMPLES, ROOT, hostile_sheet2, run_grade
 
 # Clears the screen, homes the cursor, writes the clipboard (OSC 52), opens a CSI
 # the C1 way, reverses the text (bidi) and hides a zero-width space and a NUL.
@@ -78,54 +78,8 @@ def run(*args: str | Path, colour: bool = False) -> subprocess.CompletedProcess:
     return run_grade(*args, env=env)
 
 
-# Every function of the sheet that reports text gets a hostile string in it: an
-# exception's type, message and function name, and a near-miss function name.
-HOSTILE_PY = (
-    CORRECT
-    + f"""
-
-EVIL = {EVIL!r}
-
-
-class Boom(Exception):
-    pass
-
-
-Boom.__name__ = "Boom" + {NAME!r}
-
-
-def logcosh_grad(y, t):
-    raise Boom(EVIL * 3)
-
-
-def _grad(X, w, t):
-    raise ValueError("[bold red]markup[/] " + EVIL)
-
-
-_grad.__code__ = _grad.__code__.replace(co_name="grad" + {NAME!r})
-dataset_grad = _grad
-
-
-def predict_class(X):
-    return np.ones(len(X), dtype=int)  # wrong: the report draws the ANSI figure
-
-
-globals()["logcosh" + EVIL[:4]] = logcosh
-del logcosh  # a near-miss name: the hint quotes it
-"""
-)
-
-HOSTILE_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "metadata": {}, "source": f"%%{EVIL}\nprint(1)\n"},
-        {"cell_type": "code", "metadata": {}, "source": CORRECT},
-        {"cell_type": "code", "metadata": {}, "source": f"raise RuntimeError({EVIL!r})\n"},
-        {"cell_type": "code", "metadata": {}, "source": f"%{EVIL} magic\n"},
-    ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
+# Every function of the sheet that reports text gets a hostile string in it.
+HOSTILE_PY, HOSTILE_NOTEBOOK = hostile_sheet2(EVIL, NAME, 4, markup="[bold red]markup[/] ")
 
 # Student code replaces the worker's next reply with a frame of its own: first the
 # answer to loading (names and cell errors the worker would never send), then the

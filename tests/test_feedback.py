@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, run_grade
+from conftest import EXAMPLES, ROOT, hostile_sheet2, run_grade
 from grader import feedback
 from grader.gradebook import Entry, Gradebook, Key
 from grader.text import safe
@@ -37,7 +37,6 @@ HTML_EVIL = (
 ANSI_EVIL = "\x1b[2J\x1b[H\x1b]52;c;cHduZWQ=\x07\x9b1;1H\u202eTotal: 100 / 100\u2066\u200b\x7f"
 EVIL = HTML_EVIL + ANSI_EVIL
 NAME = EVIL.replace("/", "of")  # a file or folder name holds no "/"
-CORRECT = (EXAMPLES / "sheet2" / "correct.py").read_text()
 ARTIFACTS = ROOT / "tests" / "artifacts" / "feedback"
 # Tags the pages are made of: anything else in a page came from student text.
 OUR_TAGS = {
@@ -358,51 +357,7 @@ def test_a_folder_with_files_it_did_not_write_is_refused_and_its_own_is_rewritte
 
 # A submission whose exceptions, function names, notebook cells and file and folder
 # names carry the payload; predict_class is wrong, so its page draws the plane.
-HOSTILE_PY = (
-    CORRECT
-    + f"""
-
-EVIL = {EVIL!r}
-
-
-class Boom(Exception):
-    pass
-
-
-Boom.__name__ = "Boom" + {NAME!r}
-
-
-def logcosh_grad(y, t):
-    raise Boom(EVIL * 3)
-
-
-def _grad(X, w, t):
-    raise ValueError(EVIL)
-
-
-_grad.__code__ = _grad.__code__.replace(co_name="grad" + {NAME!r})
-dataset_grad = _grad
-
-
-def predict_class(X):
-    return np.ones(len(X), dtype=int)
-
-
-globals()["logcosh" + EVIL[:9]] = logcosh
-del logcosh
-"""
-)
-HOSTILE_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "metadata": {}, "source": f"%%{EVIL}\nprint(1)\n"},
-        {"cell_type": "code", "metadata": {}, "source": CORRECT},
-        {"cell_type": "code", "metadata": {}, "source": f"raise RuntimeError({EVIL!r})\n"},
-        {"cell_type": "code", "metadata": {}, "source": f"%{EVIL} magic\n"},
-    ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
+HOSTILE_PY, HOSTILE_NOTEBOOK = hostile_sheet2(EVIL, NAME, 9)
 
 
 @pytest.fixture(scope="module")
