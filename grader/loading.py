@@ -169,9 +169,7 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
                 mode = os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode
             except OSError as exc:
                 raise _unreadable(name, exc) from None
-            if not (stat.S_ISREG if last else stat.S_ISDIR)(mode):
-                wanted = "a file" if last else "a folder"
-                raise NotAFile(f"{name} is {describe(mode)}, not {wanted}", stat.S_ISLNK(mode))
+            _expect_kind(name, mode, last)
             try:
                 child = os.open(part, _FILE_FLAGS if last else _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:  # replaced since the lstat: by a link, say
@@ -183,6 +181,13 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _expect_kind(name: str, mode: int, last: bool) -> None:
+    """A path's last part must be a regular file, every other part a real folder."""
+    if not (stat.S_ISREG if last else stat.S_ISDIR)(mode):
+        wanted = "a file" if last else "a folder"
+        raise NotAFile(f"{name} is {describe(mode)}, not {wanted}", stat.S_ISLNK(mode))
 
 
 def _read_beneath_by_path(root: Path, parts: Sequence[str], shown: str | None) -> bytes:
@@ -203,9 +208,7 @@ def _read_beneath_by_path(root: Path, parts: Sequence[str], shown: str | None) -
             mode = os.lstat(walked).st_mode
         except OSError as exc:
             raise _unreadable(name, exc) from None
-        if not (stat.S_ISREG if last else stat.S_ISDIR)(mode):
-            wanted = "a file" if last else "a folder"
-            raise NotAFile(f"{name} is {describe(mode)}, not {wanted}", stat.S_ISLNK(mode))
+        _expect_kind(name, mode, last)
     try:
         fd = os.open(walked, _FILE_FLAGS)
     except OSError as exc:
