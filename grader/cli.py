@@ -196,7 +196,10 @@ def _grade_parser() -> argparse.ArgumentParser:
         "--follow-symlinks",
         action="store_true",
         help="grade SUBMISSION even if it, or a folder on its path, is a symbolic link "
-        "(refused by default: a link may lead to a file that is not the student's)",
+        "(refused by default: a link may lead to a file that is not the student's). "
+        "Without it, on Linux and macOS, one kind of link is followed: a folder directly in / "
+        "that is a link owned by root, in a / that only root can write, such as macOS's /tmp "
+        "or Fedora Silverblue's /home; only root can make one",
     )
     return p
 

@@ -115,8 +115,11 @@ def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
 
     Every component of the path as given is opened with ``O_NOFOLLOW`` (a
     relative path from the working directory), so neither the file nor a folder
-    on the way may be a link. ``follow_symlinks`` is the TA's explicit opt-out;
-    even then only a regular file is read.
+    on the way may be a link, with one exception for an absolute path: a system
+    folder linked from the filesystem root that only root can have made, such as
+    macOS's ``/tmp`` or Silverblue's ``/home`` (see ``read_beneath``).
+    ``follow_symlinks`` is the TA's explicit opt-out; even then only a regular
+    file is read.
     """
     if follow_symlinks:
         try:
@@ -127,7 +130,7 @@ def read_file(path: Path, *, follow_symlinks: bool = False) -> bytes:
         except OSError as exc:
             raise _unreadable(str(path), exc) from None
         return _read_fd(fd, str(path), size_limit(path.name))
-    return read_beneath(*walk_start(path))
+    return read_beneath(*walk_start(path), system_root=path.is_absolute())
 
 
 def walk_start(path: PurePath) -> tuple[PurePath, tuple[str, ...]]:
@@ -141,7 +144,9 @@ def walk_start(path: PurePath) -> tuple[PurePath, tuple[str, ...]]:
     return type(path)("."), path.parts
 
 
-def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> bytes:
+def read_beneath(
+    root: Path, parts: Sequence[str], shown: str | None = None, *, system_root: bool = False
+) -> bytes:
     """The bytes of the regular file ``root/part/.../part``, following no symlink below root.
 
     ``root`` itself is opened as given (it is the caller's own folder). Each
@@ -150,37 +155,88 @@ def read_beneath(root: Path, parts: Sequence[str], shown: str | None = None) -> 
     the opened file is checked once more with ``fstat``, and at most its size
     limit plus one byte is read: a file that grows while being read is refused
     rather than read without end. Raises ``Refused`` (never an ``OSError``).
+
+    ``system_root`` says ``root`` is the filesystem root. Then, and only on a
+    system that walks by descriptor (not Windows), a folder directly in
+    ``root`` that is a link owned by uid 0, in a ``root`` owned by uid 0 and
+    writable by no group or other, is followed: only root can have made it, so
+    it is the system's layout (macOS's ``/tmp -> private/tmp``, Silverblue's
+    ``/home -> var/home``), not a student's doing. Its target is walked from
+    ``root`` with the same checks; everything below stays strict.
     """
     if not parts:
         raise NotAFile(f"{root} is a folder, not a file")
     if not WALK_BY_FD:
         return _read_beneath_by_path(root, parts, shown)
-    walked = root
     try:
-        fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)
+        root_fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW)
     except OSError as exc:
         raise _unreadable(str(root), exc) from None
+    fd = -1
     try:
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            walked = walked / part
+        trusted = system_root and _only_root_writes(root_fd)
+        fd = os.dup(root_fd)
+        pending, walked, depth, hops = list(parts), root, 0, 0
+        while True:
+            part = pending.pop(0)
+            last = not pending
+            walked, depth = walked / part, depth + 1
             name = shown if last and shown is not None else _shown_path(root, walked)
             try:
-                mode = os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode
+                info = os.stat(part, dir_fd=fd, follow_symlinks=False)
             except OSError as exc:
                 raise _unreadable(name, exc) from None
-            _expect_kind(name, mode, last)
+            if trusted and depth == 1 and not last and _system_link(info):
+                pending[:0] = _system_link_target(root_fd, part, name, hops)
+                walked, depth, hops = root, 0, hops + 1
+                os.close(fd)
+                fd = -1
+                fd = os.dup(root_fd)
+                continue
+            _expect_kind(name, info.st_mode, last)
             try:
                 child = os.open(part, _FILE_FLAGS if last else _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:  # replaced since the lstat: by a link, say
                 raise _unreadable(name, exc) from None
             os.close(fd)
             fd = child
+            if last:
+                break
         fd, opened = -1, fd
         return _read_fd(opened, name, size_limit(parts[-1]))
     finally:
         if fd >= 0:
             os.close(fd)
+        os.close(root_fd)
+
+
+MAX_SYSTEM_LINKS = 8  # root links followed in one path (only root could make a loop of them)
+
+
+def _only_root_writes(dir_fd: int) -> bool:
+    """Whether only root can add or replace an entry in this folder."""
+    info = os.fstat(dir_fd)
+    return info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _system_link(info: os.stat_result) -> bool:
+    return stat.S_ISLNK(info.st_mode) and info.st_uid == 0
+
+
+def _system_link_target(root_fd: int, part: str, name: str, hops: int) -> list[str]:
+    """The components below the root that a root-owned link in the root leads to.
+
+    A target climbing with ``..`` or a chain of more than ``MAX_SYSTEM_LINKS``
+    links is refused like any other link.
+    """
+    try:
+        target = os.readlink(part, dir_fd=root_fd)
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+    parts = [p for p in PurePath(target).parts if p not in ("/", ".")]
+    if not parts or ".." in parts or hops >= MAX_SYSTEM_LINKS:
+        raise NotAFile(f"{name} is a symbolic link", link=True)
+    return parts
 
 
 def _expect_kind(name: str, mode: int, last: bool) -> None:

@@ -228,3 +228,81 @@ def test_read_beneath_counts_what_it_reads(tmp_path, monkeypatch):
         loading.read_beneath(tmp_path, ["s.py"])
     monkeypatch.setattr(loading, "MAX_CODE_BYTES", 60)
     assert loading.read_beneath(tmp_path, ["s.py"]) == b"x = 1\n" * 10
+
+
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not loading.WALK_BY_FD,
+    reason="making links owned by root, or by another uid, needs root",
+)
+
+
+@pytest.fixture
+def fake_root(tmp_path):
+    """A filesystem root laid out like macOS: /tmp -> private/tmp, holding x/s.py."""
+    root = tmp_path / "root"
+    (root / "private" / "tmp" / "x").mkdir(parents=True)
+    (root / "private" / "tmp" / "x" / "s.py").write_text("x = 1\n")
+    root.chmod(0o755)
+    (root / "tmp").symlink_to("private/tmp")
+    return root
+
+
+@as_root
+def test_a_root_owned_link_in_the_root_is_followed(fake_root):
+    parts = ["tmp", "x", "s.py"]
+    assert loading.read_beneath(fake_root, parts, system_root=True) == b"x = 1\n"
+    (fake_root / "tmp").unlink()
+    (fake_root / "tmp").symlink_to("/private/./tmp")  # absolute: from the same root
+    assert loading.read_beneath(fake_root, parts, system_root=True) == b"x = 1\n"
+    (fake_root / "a").symlink_to("tmp")  # a chain of root links, each checked
+    assert loading.read_beneath(fake_root, ["a", "x", "s.py"], system_root=True) == b"x = 1\n"
+
+
+@as_root
+def test_batch_and_relative_walks_follow_no_root_link(fake_root):
+    with pytest.raises(NotAFile, match=r"^tmp is a symbolic link"):
+        loading.read_beneath(fake_root, ["tmp", "x", "s.py"])
+
+
+@as_root
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda root: os.lchown(root / "tmp", 65534, -1),  # the link is not root's
+        lambda root: root.chmod(0o775),  # the group may add links to the root
+        lambda root: root.chmod(0o757),  # so may anyone
+        lambda root: os.chown(root, 65534, -1),  # the root is not root's
+    ],
+)
+def test_a_root_link_anyone_but_root_could_make_is_refused(fake_root, spoil):
+    spoil(fake_root)
+    with pytest.raises(NotAFile, match=r"^tmp is a symbolic link") as refused:
+        loading.read_beneath(fake_root, ["tmp", "x", "s.py"], system_root=True)
+    assert refused.value.link
+
+
+@as_root
+@pytest.mark.parametrize(
+    "make, parts, refused",
+    [  # below the root, the file itself, climbing out, a loop: all refused
+        (lambda r: (r / "private/tmp/bob").symlink_to("x"), "tmp/bob/s.py", "private/tmp/bob"),
+        (lambda r: (r / "t.py").symlink_to("private/tmp/x/s.py"), "t.py", "t.py"),
+        (lambda r: (r / "up").symlink_to("../root/private"), "up/tmp/x/s.py", "up"),
+        (lambda r: [(r / "a").symlink_to("b"), (r / "b").symlink_to("a")], "a/s.py", "a"),
+    ],
+)
+def test_only_a_root_link_in_the_root_is_followed(fake_root, make, parts, refused):
+    make(fake_root)
+    with pytest.raises(NotAFile, match=f"^{refused} is a symbolic link"):
+        loading.read_beneath(fake_root, parts.split("/"), system_root=True)
+
+
+@pytest.mark.skipif(
+    not (os.path.islink("/lib") and os.path.isfile("/usr/lib/os-release"))
+    or not loading.WALK_BY_FD,
+    reason="needs a merged-/usr system: /lib -> usr/lib",
+)
+def test_grade_file_follows_the_systems_own_root_links():
+    assert loading.read_file(loading.Path("/lib/os-release")) == loading.read_file(
+        loading.Path("/usr/lib/os-release")
+    )

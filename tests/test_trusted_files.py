@@ -246,6 +246,7 @@ def test_grade_file_never_shows_a_linked_secret(tmp_path):
 def test_the_flag_is_documented():
     proc = run_grade("--help", timeout=60)
     assert "--follow-symlinks" in proc.stdout
+    assert "a folder directly in / that is a link owned by root" in " ".join(proc.stdout.split())
     proc = run_grade("batch", "--help", timeout=60)
     assert "refused" in proc.stdout and "symbolic link" in proc.stdout
 
@@ -288,3 +289,23 @@ def test_depth_limits_where_the_walk_looks_not_what_it_grades(tmp_path):
     assert found["shallow"].status == "graded"
     assert found["shallow"].parts == ("shallow", *["d"] * batch.MAX_DEPTH, "sheet2.py")
     assert found["top"].status == "graded" and found["top"].shown == "top/sheet2.py"
+
+
+def test_batch_opens_dir_through_a_linked_path_but_follows_no_link_inside(tmp_path):
+    """DIR is the TA's own path, opened as given (macOS's /tmp/subs works); nothing in it is
+    followed, not even a root-owned link in a root-owned folder, which ``grade FILE`` would
+    follow directly in the filesystem root."""
+    real = tmp_path / "private" / "subs"
+    real.mkdir(parents=True)
+    real.chmod(0o755)
+    (tmp_path / "tmp").symlink_to("private", target_is_directory=True)
+    shutil.copy(SHEET2 / "correct.py", real / "honest.py")
+    (real / "alice").mkdir()
+    shutil.copy(SHEET2 / "correct.py", real / "alice" / "sheet2.py")
+    (real / "linked").symlink_to("alice", target_is_directory=True)
+    root = tmp_path / "tmp" / "subs"
+    found = {s.id: s for s in batch.discover(root, "2")}
+    assert {s: f.status for s, f in found.items() if f.path is None} == {"linked": "refused"}
+    expected = hashlib.sha256((SHEET2 / "correct.py").read_bytes()).hexdigest()
+    assert batch._fingerprint(root, found["honest.py"])[1] == expected
+    assert batch._fingerprint(root, found["alice"])[1] == expected
