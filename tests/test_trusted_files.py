@@ -309,3 +309,19 @@ def test_batch_opens_dir_through_a_linked_path_but_follows_no_link_inside(tmp_pa
     expected = hashlib.sha256((SHEET2 / "correct.py").read_bytes()).hexdigest()
     assert batch._fingerprint(root, found["honest.py"])[1] == expected
     assert batch._fingerprint(root, found["alice"])[1] == expected
+
+
+@pytest.mark.skipif(
+    not os.path.islink("/lib") or os.readlink("/lib") != "usr/lib" or os.name != "posix",
+    reason="needs a merged-/usr system: /lib -> usr/lib",
+)
+def test_grade_file_follows_a_root_link_in_the_real_root(tmp_path):
+    """/lib/../.. is / through the system's own root link, as /tmp is on macOS."""
+    shutil.copy(SHEET2 / "correct.py", tmp_path / "sheet2.py")
+    through = Path("/lib/../..", *tmp_path.parts[1:], "sheet2.py")
+    proc = run_grade(through, "--sheet", "2", "--format", "json", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"score": 100.0' in proc.stdout
+    (tmp_path / "bob").symlink_to(tmp_path, target_is_directory=True)
+    proc = run_grade(through.parent / "bob" / "sheet2.py", "--sheet", "2", timeout=120)
+    assert proc.returncode == 2 and "bob is a symbolic link" in proc.stderr
