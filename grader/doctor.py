@@ -59,6 +59,7 @@ class Probe:
     cgroup_error: str | None  # None: a test cgroup with the limits was made and removed
     limits: Limits = field(default_factory=Limits)
     rlimits: bool = True  # the platform has rlimits (Windows has none)
+    job_error: str | None = None  # Windows: None when a job object with the limits was made
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Diagnosis:
 
 def probe(limits: Limits | None = None) -> Probe:
     """Try bubblewrap, unshare and a cgroup here, for real."""
+    from grader import winjob
     from grader.isolation import ISOLATION_ENV, bwrap_args, unshare_args
     from grader.limits import cgroup_status, rlimits_available
 
@@ -107,6 +109,7 @@ def probe(limits: Limits | None = None) -> Probe:
         cgroup_error=cgroup_error,
         limits=limits,
         rlimits=rlimits_available(),
+        job_error=winjob.trial(limits),
     )
 
 
@@ -277,10 +280,21 @@ def _cgroup_finding(p: Probe) -> Finding:
 def _limits_finding(p: Probe, per_submission: bool) -> Finding:
     from grader.isolation import platform_limits_note
 
-    if not p.rlimits:
-        return Finding("limits", False, platform_limits_note(p.platform), state="none")
     limits = p.limits
     gib = limits.memory_bytes / (1 << 30)
+    if p.platform == "win32" and p.job_error is None:
+        return Finding(
+            "limits",
+            True,
+            f"a Windows job object: {gib:g} GiB of committed memory for each process and for "
+            f"the submission in all, {limits.processes} processes at once, and every process "
+            "the submission starts is killed with it on a timeout or when the grader exits; "
+            "no CPU-time, file-size or open-file limits",
+            state="job object",
+        )
+    if not p.rlimits:
+        note = platform_limits_note(p.platform, p.job_error)
+        return Finding("limits", False, note, state="none")
     shared = (
         f"{gib:g} GiB of memory and {limits.processes} processes for the submission in all"
         if per_submission

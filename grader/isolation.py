@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from grader import winjob
 from grader.limits import Limits, cgroup_problem, forget_cgroups, rlimits_available
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +74,7 @@ def isolation() -> Isolation:
         notes.append(f"reduced on purpose by {ISOLATION_ENV}={asked}")
     cgroup = cgroup_problem()
     if not rlimits_available():
-        notes.append(platform_limits_note(sys.platform))
+        notes.append(platform_limits_note(sys.platform, winjob.problem()))
     elif cgroup is not None:
         notes.append(
             f"no per-submission cgroup ({cgroup}): memory and process limits apply per "
@@ -101,10 +102,16 @@ def isolation() -> Isolation:
     return Isolation(method, False, "; ".join([*notes, what]))
 
 
-def platform_limits_note(platform: str) -> str:
-    """What a platform without Linux's limits lacks, said plainly (reports and ``grade doctor``)."""
+def platform_limits_note(platform: str, job_problem: str | None = None) -> str:
+    """What a platform without Linux's limits lacks, said plainly (reports and ``grade doctor``).
+
+    On Windows that depends on the job object (``winjob``): ``job_problem`` is why
+    there is none, or None when the worker gets one.
+    """
     if platform == "darwin":
         return "macOS does not enforce the memory limit (RLIMIT_AS), only the other rlimits"
+    if platform == "win32":
+        return winjob.isolation_note(job_problem)
     return (
         f"no memory, CPU, file-size or process limits on this platform ({platform}) beyond "
         "the per-call time limit and the submission's wall-time budget, and processes the "

@@ -251,11 +251,12 @@ The score is the same on every platform; the protection is not, and the report
 - **macOS**: a plain process with your rights (it can read and write your files
   and reach the network), with limits on CPU time, file size and processes;
   macOS does not enforce the memory limit.
-- **Windows**: a plain process with your rights and **no** limits on memory,
-  CPU or processes, only the time limit per call and per file; processes your
-  code starts are not stopped with it. In PowerShell, activate the environment
-  with `kit-env\\Scripts\\Activate.ps1` instead of `source ...`. WSL (Ubuntu)
-  runs the kit as on Linux.
+- **Windows**: a plain process with your rights (it can read and write your
+  files and reach the network), held in a Windows job object: limits on memory
+  and on the number of processes, and every process your code starts is
+  stopped with it when a check times out; no limit on CPU time. In PowerShell,
+  activate the environment with `kit-env\\Scripts\\Activate.ps1` instead of
+  `source ...`. WSL (Ubuntu) runs the kit as on Linux.
 
 Windows and macOS were not run in the course's automated tests; if the kit
 fails there, tell your TA what it printed.

@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from grader import wire
+from grader import winjob, wire
 from grader.isolation import (
     HERE,
     SCRATCH,
@@ -316,6 +316,20 @@ def _spawn_options(before_exec: Callable[[], None]) -> dict[str, Any]:
     return {"preexec_fn": before_exec, "start_new_session": True}
 
 
+def _job_for(proc: subprocess.Popen, limits: Limits) -> winjob.Job | None:
+    """The job object that holds the just-started worker, or None (and the note says why).
+
+    Called right after ``Popen``, before the worker is sent anything: see ``winjob``
+    for why no student code can run before this.
+    """
+    try:
+        return winjob.contain(proc.pid, limits)
+    except (OSError, AttributeError) as exc:
+        winjob.failed(str(exc))
+        isolation.cache_clear()
+        return None
+
+
 @dataclass
 class Worker:
     """One sandboxed worker process; restartable after a timeout or crash."""
@@ -330,6 +344,7 @@ class Worker:
     _adopting: bool = False
     _pipes: SelectPipes | ThreadPipes | None = None
     started_with: str = ""
+    job: winjob.Job | None = None  # Windows: the job object holding the worker
 
     def start(self) -> None:
         iso = self.method or isolation()
@@ -380,6 +395,8 @@ class Worker:
                 **_spawn_options(before_exec),
             )
             Orphans.live.add(proc.pid)
+        if sys.platform == "win32":
+            self.job = _job_for(proc, self.limits)
         self.connect(proc)
 
     def connect(self, proc: subprocess.Popen) -> None:
@@ -496,9 +513,12 @@ class Worker:
     def kill(self) -> None:
         """Kill the worker and everything it started; nothing of the submission survives.
 
-        On Windows only the worker itself: it has no session whose processes die with it.
+        On Windows its job object is terminated, which kills every process in it; without
+        a job (see ``winjob``) only the worker itself dies.
         """
         if self.proc is not None:
+            if self.job is not None:
+                self.job.terminate()
             if hasattr(os, "killpg"):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
@@ -512,6 +532,9 @@ class Worker:
                 self._pipes.close()
             self._pipes = None
             self.proc = None
+        if self.job is not None:
+            self.job.close()
+            self.job = None
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None

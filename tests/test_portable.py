@@ -10,6 +10,7 @@ signals Windows lacks; reading a submission works without descriptor walks.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import stat
@@ -21,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader import doctor, kit, loading, report, sandbox, sheets, wire
+from grader import doctor, kit, loading, report, sandbox, sheets, winjob, wire
+from grader.isolation import Isolation
+from grader.limits import Limits
 from grader.runner import grade_file
 
 # A fresh interpreter made to look like Windows or macOS before the engine is imported:
@@ -153,13 +156,17 @@ def test_every_shipped_module_imports_off_linux_and_says_what_isolation_it_has(p
     assert got["doctor_full"] is False
     assert f"no namespaces on this platform ({platform})" in got["doctor"]
     if platform == "win32":
-        assert "no memory, CPU, file-size or process limits on this platform (win32)" in note
-        assert "per-call time limit" in note and "not killed with it" in note
-        assert "per process, not to the submission" not in note  # there are no such limits
+        assert "a Windows job object holds the submission" in note
+        assert "killed with it on a timeout" in note and "no CPU-time" in note
+        assert "no filesystem or network isolation" in note
+        assert "per process, not to the submission" not in note  # there are no rlimits
         assert got["transport"] == "threads"
         assert got["spawn"] == ["creationflags"]  # no preexec_fn, no session
         assert got["rlimits"] is False and got["walk_by_fd"] is False
-        assert "limits: none" in got["doctor"] and "no memory, CPU" in got["doctor"]
+        # doctor tries a job for real; Linux's ctypes has no WinDLL, so here it fails, and says so
+        doctor_text = " ".join(got["doctor"].split())
+        assert "limits: none" in doctor_text and "no Windows job object (" in doctor_text
+        assert "not killed with it" in doctor_text
     else:
         assert "no cgroups on this platform (darwin)" in note
         assert "macOS does not enforce the memory limit" in note
@@ -403,7 +410,7 @@ def test_staged_paths_with_backslashes_are_named_neutrally():
 # grade doctor, told it is on Windows or macOS.
 
 
-def _probe(platform: str, rlimits: bool) -> doctor.Probe:
+def _probe(platform: str, rlimits: bool, job_error: str | None = None) -> doctor.Probe:
     from grader.limits import CgroupStatus
 
     problem = f"no cgroups on this platform ({platform})"
@@ -419,17 +426,30 @@ def _probe(platform: str, rlimits: bool) -> doctor.Probe:
         cgroup=CgroupStatus(None, "platform", problem),
         cgroup_error=problem,
         rlimits=rlimits,
+        job_error=job_error,
     )
 
 
-def test_doctor_on_windows_says_there_are_no_limits_but_the_time_limits():
+def test_doctor_on_windows_says_what_the_job_object_gives():
     d = doctor.diagnose(_probe("win32", rlimits=False))
-    text = doctor.render(d)
+    text = " ".join(doctor.render(d).split())
     assert not d.full and d.method == "process"
     assert "no namespaces on this platform (win32)" in text
-    assert "limits: none" in text
-    assert "per-call time limit" in d.findings[2].detail
+    assert "can read and write your files and reach the network" in text
+    assert "limits: job object" in text
+    assert "3 GiB of committed memory for each process and for the submission in all" in text
+    assert "64 processes at once" in text and "killed with it on a timeout" in text
+    assert "no CPU-time, file-size or open-file limits" in d.findings[2].detail
     assert "bind each process" not in text and "per process only" not in text
+
+
+def test_doctor_on_windows_without_a_job_says_there_are_no_limits_but_the_time_limits():
+    d = doctor.diagnose(_probe("win32", rlimits=False, job_error="CreateJobObjectW failed"))
+    text = " ".join(doctor.render(d).split())
+    assert "limits: none" in text
+    assert "no Windows job object (CreateJobObjectW failed)" in text
+    assert "per-call time limit" in d.findings[2].detail
+    assert "not killed with it" in text
 
 
 def test_doctor_on_macos_says_the_memory_limit_is_not_enforced():
@@ -459,7 +479,7 @@ def test_the_kit_readme_says_what_each_platform_gets_and_what_was_not_run():
     assert "not supported yet" not in text
     for platform in ("**Linux**", "**macOS**", "**Windows**"):
         assert platform in text
-    assert "**no** limits on memory, CPU or processes" in text
+    assert "held in a Windows job object: limits on memory and on the number of processes" in text
     assert "macOS does not enforce the memory limit" in text
     assert "Windows and macOS were not run in the course's automated tests" in text
 
@@ -469,6 +489,202 @@ def test_the_sandbox_section_says_what_each_platform_gets_and_what_was_not_run()
     section = readme.split("## The sandbox", 1)[1].split("\n## ", 1)[0]
     text = " ".join(section.split())
     assert "*macOS*" in text and "*Windows*" in text
-    assert "no memory, CPU, file-size or process limits" in text
+    assert "held by a Windows job object" in text and "no filesystem or network isolation" in text
+    assert "no memory, CPU, file-size or process limits" in text  # should the job fail
     assert "GRADER_TRANSPORT=threads" in text
     assert "Windows and macOS were not run in this project's CI" in text
+
+
+# The Windows job object: its structures as Windows lays them out, and the sandbox's calls.
+
+# Microsoft's winnt.h layouts on 64-bit Windows (LARGE_INTEGER, ULONGLONG 8 bytes, DWORD 4,
+# SIZE_T and ULONG_PTR 8, each field aligned to its size): name -> offset, and the sizes.
+BASIC_LIMIT_OFFSETS = {
+    "PerProcessUserTimeLimit": 0,
+    "PerJobUserTimeLimit": 8,
+    "LimitFlags": 16,
+    "MinimumWorkingSetSize": 24,
+    "MaximumWorkingSetSize": 32,
+    "ActiveProcessLimit": 40,
+    "Affinity": 48,
+    "PriorityClass": 56,
+    "SchedulingClass": 60,
+}
+EXTENDED_LIMIT_OFFSETS = {
+    "BasicLimitInformation": 0,
+    "IoInfo": 64,
+    "ProcessMemoryLimit": 112,
+    "JobMemoryLimit": 120,
+    "PeakProcessMemoryUsed": 128,
+    "PeakJobMemoryUsed": 136,
+}
+
+
+@pytest.mark.skipif(ctypes.sizeof(ctypes.c_void_p) != 8, reason="the 64-bit layout")
+def test_the_job_structures_have_the_documented_64_bit_layout():
+    basic = winjob.JOBOBJECT_BASIC_LIMIT_INFORMATION
+    extended = winjob.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+    assert ctypes.sizeof(basic) == 64
+    assert ctypes.sizeof(winjob.IO_COUNTERS) == 48
+    assert ctypes.sizeof(extended) == 144
+    assert {name: getattr(basic, name).offset for name, _ in basic._fields_} == (
+        BASIC_LIMIT_OFFSETS
+    )
+    assert {name: getattr(extended, name).offset for name, _ in extended._fields_} == (
+        EXTENDED_LIMIT_OFFSETS
+    )
+    assert [getattr(winjob.IO_COUNTERS, n).offset for n, _ in winjob.IO_COUNTERS._fields_] == [
+        0,
+        8,
+        16,
+        24,
+        32,
+        40,
+    ]
+
+
+def test_the_job_gets_the_linux_budgets_and_dies_with_its_handle():
+    limits = Limits(memory_bytes=3 << 30, processes=64)
+    info = winjob.limit_information(limits)
+    flags = info.BasicLimitInformation.LimitFlags
+    assert flags == 0x0008 | 0x0100 | 0x0200 | 0x0400 | 0x2000  # values from winnt.h
+    assert info.ProcessMemoryLimit == info.JobMemoryLimit == 3 << 30
+    assert info.BasicLimitInformation.ActiveProcessLimit == 64
+    assert info.BasicLimitInformation.PerProcessUserTimeLimit == 0  # no CPU-time flag set
+    assert winjob.JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS == 9
+
+
+class FakeKernel32:
+    """kernel32's job functions as the sandbox calls them, recorded in order."""
+
+    JOB, PROCESS = 0x4A0B, 0x9C
+
+    def __init__(self, worker_state=None, fail: str = "") -> None:
+        self.calls: list[tuple] = []
+        self.limits: dict = {}
+        self.worker_state = worker_state
+        self.fail = fail
+
+    def _call(self, name: str, *args, result=1):
+        self.calls.append((name, *args))
+        return 0 if name == self.fail else result
+
+    def CreateJobObjectW(self, attributes, name):
+        return self._call("CreateJobObjectW", attributes, name, result=self.JOB)
+
+    def SetInformationJobObject(self, job, klass, info, size):
+        given = info._obj
+        self.limits = {
+            "flags": given.BasicLimitInformation.LimitFlags,
+            "processes": given.BasicLimitInformation.ActiveProcessLimit,
+            "memory": (given.ProcessMemoryLimit, given.JobMemoryLimit),
+        }
+        return self._call("SetInformationJobObject", job, klass, size)
+
+    def OpenProcess(self, access, inherit, pid):
+        return self._call("OpenProcess", access, inherit, pid, result=self.PROCESS)
+
+    def AssignProcessToJobObject(self, job, process):
+        state = self.worker_state() if self.worker_state else None
+        return self._call("AssignProcessToJobObject", job, process, state)
+
+    def TerminateJobObject(self, job, code):
+        return self._call("TerminateJobObject", job, code)
+
+    def CloseHandle(self, handle):
+        return self._call("CloseHandle", handle)
+
+
+@pytest.fixture
+def fake_windows(monkeypatch):
+    """Windows as the sandbox sees it: ``win32``, no rlimits, and a fake kernel32 to install.
+
+    What was worked out and cached under it (cgroups, isolation) is forgotten afterwards.
+    """
+    from grader import isolation as iso
+    from grader.limits import forget_cgroups
+
+    def install(fake: FakeKernel32) -> None:
+        monkeypatch.setattr(winjob, "_KERNEL32", fake)
+        monkeypatch.setattr(winjob, "_PROBLEM", [])
+        monkeypatch.setattr(iso, "rlimits_available", lambda: False)
+        monkeypatch.setattr(sys, "platform", "win32")
+        monkeypatch.delenv("GRADER_TRANSPORT", raising=False)
+        forget_cgroups()
+        iso.isolation.cache_clear()
+
+    yield install
+    monkeypatch.undo()
+    forget_cgroups()
+    iso.isolation.cache_clear()
+
+
+def test_the_worker_is_in_its_job_before_it_is_sent_anything_and_the_job_dies_on_timeout(
+    fake_windows,
+):
+    worker = sandbox.Worker(method=Isolation("process", False))
+    # What the worker has been sent when it is assigned: nothing, there is no pipe yet.
+    fake = FakeKernel32(worker_state=lambda: ("pipes", worker._pipes is not None))
+    fake_windows(fake)
+    try:
+        worker.start()
+        pid = worker.proc.pid
+        assert isinstance(worker._pipes, sandbox.ThreadPipes)
+        assert worker.receive(0.2).status == "timeout"  # a request that never answers
+    finally:
+        worker.close()
+    job, process = FakeKernel32.JOB, FakeKernel32.PROCESS
+    assert fake.calls == [
+        ("CreateJobObjectW", None, None),
+        ("SetInformationJobObject", job, 9, 144 if ctypes.sizeof(ctypes.c_void_p) == 8 else 112),
+        ("OpenProcess", 0x0100 | 0x0001, False, pid),
+        ("AssignProcessToJobObject", job, process, ("pipes", False)),
+        ("CloseHandle", process),
+        ("TerminateJobObject", job, 1),  # the timeout
+        ("CloseHandle", job),
+    ]
+    assert fake.limits == {
+        "flags": winjob.LIMIT_FLAGS,
+        "processes": worker.limits.processes,
+        "memory": (worker.limits.memory_bytes, worker.limits.memory_bytes),
+    }
+    assert worker.job is None
+
+
+def test_without_a_job_the_worker_still_runs_and_the_note_says_so(fake_windows):
+    from grader.isolation import isolation
+
+    fake = FakeKernel32(fail="AssignProcessToJobObject")
+    fake_windows(fake)
+    worker = sandbox.Worker(method=Isolation("process", False))
+    try:
+        before = isolation().note
+        worker.start()
+        assert worker.job is None and worker.proc.poll() is None
+        note = isolation().note
+    finally:
+        worker.close()
+    assert "a Windows job object holds the submission" in before
+    assert "no filesystem or network isolation" in before
+    assert [c[0] for c in fake.calls] == [
+        "CreateJobObjectW",
+        "SetInformationJobObject",
+        "OpenProcess",
+        "AssignProcessToJobObject",
+        "CloseHandle",  # the process handle
+        "CloseHandle",  # the job that could not hold it
+    ]
+    assert "no Windows job object (AssignProcessToJobObject failed" in note
+    assert "processes the submission starts are not killed with it" in note
+
+
+def test_linux_workers_make_no_job(monkeypatch):
+    fake = FakeKernel32()
+    monkeypatch.setattr(winjob, "_KERNEL32", fake)
+    worker = sandbox.Worker(method=Isolation("process", False))
+    try:
+        worker.start()
+        assert worker.job is None
+    finally:
+        worker.close()
+    assert fake.calls == []
