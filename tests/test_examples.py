@@ -223,3 +223,22 @@ def test_the_command_finder_finds_what_a_shell_would_run():
     assert problem(["batch", "d/", "--sheet", "9", "--no-such-option"]) is not None
     assert problem(["nosuchcommand", "--db", "x"]) is not None
     assert problem(["f.py", "--sheet", "2", "--require-isolation"]) is None
+
+
+def test_the_kit_portability_workflow_runs_real_commands_on_three_platforms():
+    path = ROOT / ".github" / "workflows" / "kit-portability.yml"
+    commands = file_commands(path)
+    assert ["kit", "--sheet", "2", "--sheet", "9", "-o", "kit"] in commands
+    assert any(c[:1] == ["doctor"] for c in commands)
+    assert sum(c[0].endswith((".py", ".ipynb")) for c in commands) >= 4
+    problems = [p for p in map(problem, commands) if p]
+    assert not problems, "\n".join(problems)
+    (workflow,) = yaml.safe_load_all(path.read_text(encoding="utf-8"))
+    job = workflow["jobs"]["kit"]
+    assert set(job["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",
+        "macos-latest",
+        "windows-latest",
+    }
+    assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12"]
+    assert job["defaults"]["run"]["shell"] == "bash"

@@ -38,6 +38,11 @@ from grader.sheets import available, load
 SHEETS = available()
 
 
+def _exe(env: Path, name: str) -> Path:
+    """A program a venv installed: bin/NAME, or Scripts\\NAME.exe on Windows."""
+    return env / "Scripts" / f"{name}.exe" if os.name == "nt" else env / "bin" / name
+
+
 @pytest.fixture(scope="module")
 def kits(tmp_path_factory) -> dict[str, Path]:
     """One kit per sheet, each built through the CLI: sheet id -> its wheel."""
@@ -423,7 +428,7 @@ def venv(tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stderr
     env = root / "env"
     kit.install_offline(next(wheel_dir.glob("*.whl")), env, extra=("torch",))
-    check = [sys.executable, "-m", "pip", "--python", env / "bin" / "python", "check"]
+    check = [sys.executable, "-m", "pip", "--python", _exe(env, "python"), "check"]
     proc = subprocess.run(check, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr  # the kit's requirements are met
     return env
@@ -432,7 +437,7 @@ def venv(tmp_path_factory) -> Path:
 def _kit_run(env: Path, *args: str | Path, cwd: Path | None = None, **kw) -> subprocess.Popen:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     return subprocess.Popen(
-        [env / "bin" / "grade", *map(str, args)],
+        [_exe(env, "grade"), *map(str, args)],
         cwd=cwd or env,
         env=clean,
         stdout=subprocess.PIPE,
@@ -448,7 +453,7 @@ def test_the_fresh_venv_cannot_import_the_full_grader(venv):
         "print(u.find_spec('exercises'), u.find_spec('reference'), grader.__file__)"
     )
     out = subprocess.run(
-        [venv / "bin" / "python", "-c", code], cwd=venv, capture_output=True, text=True, check=True
+        [_exe(venv, "python"), "-c", code], cwd=venv, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out[:2] == ["None", "None"]
     assert out[2].startswith(str(venv))
@@ -562,7 +567,7 @@ def test_gradekit_check_grades_the_saved_notebook(venv, tmp_path):
     shutil.copy(EXAMPLES / "sheet2" / "correct.ipynb", notebook)
     code = "from gradekit import check; check('sheet2.ipynb')"
     proc = subprocess.run(
-        [venv / "bin" / "python", "-c", code],
+        [_exe(venv, "python"), "-c", code],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -574,7 +579,7 @@ def test_gradekit_check_grades_the_saved_notebook(venv, tmp_path):
     assert "more points are graded after submission" in out and "✘" not in out
     code = "from gradekit import check; check('missing.ipynb', sheet=2)"
     proc = subprocess.run(
-        [venv / "bin" / "python", "-c", code],
+        [_exe(venv, "python"), "-c", code],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -599,7 +604,7 @@ def _run_unpacked(venv: Path, folder: Path, *args) -> subprocess.CompletedProces
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(folder)
     return subprocess.run(
-        [venv / "bin" / "python", "-m", "grader", *map(str, args)],
+        [_exe(venv, "python"), "-m", "grader", *map(str, args)],
         cwd=venv,
         env=env,
         capture_output=True,
@@ -720,6 +725,6 @@ def test_finding_the_kit_imports_nothing_heavy(venv):
         "if m in sys.modules))"
     )
     out = subprocess.run(
-        [venv / "bin" / "python", "-c", code], cwd=venv, capture_output=True, text=True, check=True
+        [_exe(venv, "python"), "-c", code], cwd=venv, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == [repr(SHEETS), "[]"]
