@@ -174,7 +174,7 @@ def read_beneath(
         raise _unreadable(str(root), exc) from None
     fd = -1
     try:
-        trusted = system_root and _only_root_writes(root_fd)
+        trusted = system_root and _ROOT_LINKS and _only_root_writes(root_fd)
         fd = os.dup(root_fd)
         pending, walked, depth, hops = list(parts), root, 0, 0
         while True:
@@ -211,6 +211,7 @@ def read_beneath(
 
 
 MAX_SYSTEM_LINKS = 8  # root links followed in one path (only root could make a loop of them)
+_ROOT_LINKS = os.readlink in os.supports_dir_fd  # reading a link in the opened root
 
 
 def _only_root_writes(dir_fd: int) -> bool:

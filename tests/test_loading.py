@@ -306,3 +306,12 @@ def test_grade_file_follows_the_systems_own_root_links():
     assert loading.read_file(loading.Path("/lib/os-release")) == loading.read_file(
         loading.Path("/usr/lib/os-release")
     )
+
+
+@as_root
+def test_no_root_link_is_followed_where_links_cannot_be_read_in_the_opened_root(
+    fake_root, monkeypatch
+):
+    monkeypatch.setattr(loading, "_ROOT_LINKS", False)
+    with pytest.raises(NotAFile, match=r"^tmp is a symbolic link"):
+        loading.read_beneath(fake_root, ["tmp", "x", "s.py"], system_root=True)
