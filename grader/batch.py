@@ -270,15 +270,28 @@ def discover(root: Path, sheet_id: str) -> list[Submission]:
             if _skipped(name):
                 continue
             suffixed = name.lower().endswith(SUFFIXES)
+            shown = readable(name)
             if stat.S_ISREG(mode) and suffixed:
-                found.append(Submission(name, root / name, name, parts=(name,)))
+                found.append(Submission(shown, root / name, shown, parts=(name,)))
             elif stat.S_ISDIR(mode):
                 found.append(_from_folder(root, root_fd, name, sheet_id))
             elif stat.S_ISLNK(mode) or (suffixed and not stat.S_ISREG(mode)):
-                found.append(Submission(name, None, name, REFUSED, _not_read(name, mode)))
+                found.append(Submission(shown, None, shown, REFUSED, _not_read(shown, mode)))
     finally:
         os.close(root_fd)
     return found
+
+
+def readable(name: str) -> str:
+    """A file name as text every output takes: bytes that are not UTF-8 written as ``\\xNN``.
+
+    A zip made on another system names files in Latin-1 or CP437; Python gives
+    such bytes as lone surrogates, which SQLite, JSON and a terminal refuse. The
+    name on disk (``Submission.parts``) keeps the bytes, to open the file by.
+    """
+    if name.isascii():
+        return name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _not_read(name: str, mode: int) -> str:
@@ -342,9 +355,12 @@ def _walk(root_fd: int, name: str) -> _Walk:
                 elif entry.lower().endswith(SUFFIXES):
                     walk.candidates.append(((*parts, entry), mode))
                 elif stat.S_ISLNK(mode):
-                    walk.unseen.append(f"{'/'.join((*parts[1:], entry))} (a symbolic link)")
+                    walk.unseen.append(
+                        f"{readable('/'.join((*parts[1:], entry)))} (a symbolic link)"
+                    )
         except OSError as exc:
-            walk.unseen.append(f"{'/'.join(parts[1:]) or '.'} ({exc.strerror or 'unreadable'})")
+            where = readable("/".join(parts[1:])) or "."
+            walk.unseen.append(f"{where} ({exc.strerror or 'unreadable'})")
         stack[-1] = (fd, parts, iter(sorted(subfolders)))
 
     try:
@@ -360,7 +376,7 @@ def _walk(root_fd: int, name: str) -> _Walk:
                 try:
                     child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:  # replaced by a link since the listing, or unreadable
-                    walk.unseen.append(f"{'/'.join((*parts[1:], sub))} ({exc.strerror})")
+                    walk.unseen.append(f"{readable('/'.join((*parts[1:], sub)))} ({exc.strerror})")
                     continue
                 enter(child, (*parts, sub))
     finally:
@@ -371,7 +387,8 @@ def _walk(root_fd: int, name: str) -> _Walk:
 
 
 def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submission:
-    shown = name + "/"
+    sub_id = readable(name)
+    shown = sub_id + "/"
     try:
         walk = _walk(root_fd, name)
     except _TooMany:
@@ -379,25 +396,25 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
             f"the folder {shown} holds more than {MAX_ENTRIES:,} entries; the grader does not "
             "look through it (keep only the submission)"
         )
-        return Submission(name, None, shown, REFUSED, message)
+        return Submission(sub_id, None, shown, REFUSED, message)
     except OSError as exc:  # replaced by a link since the listing, say
         message = f"the folder {shown} cannot be read: {exc.strerror or exc}"
-        return Submission(name, None, shown, REFUSED, message)
+        return Submission(sub_id, None, shown, REFUSED, message)
     paths = {root.joinpath(*parts): (parts, mode) for parts, mode in walk.candidates}
     picked = pick(root / name, list(paths), sheet_id)
     if picked is not None:
         parts, mode = paths[picked]
-        relative = "/".join(parts)
+        relative = readable("/".join(parts))
         if not stat.S_ISREG(mode):
-            return Submission(name, None, relative, REFUSED, _not_read(relative, mode))
-        return Submission(name, picked, relative, parts=parts)
+            return Submission(sub_id, None, relative, REFUSED, _not_read(relative, mode))
+        return Submission(sub_id, picked, relative, parts=parts)
     if paths:
-        names = _few(["/".join(parts[1:]) for parts, _ in walk.candidates])
+        names = _few([readable("/".join(parts[1:])) for parts, _ in walk.candidates])
         message = (
             f"the folder {shown} holds several files that could be the submission ({names}); "
             f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
         )
-        return Submission(name, None, shown, AMBIGUOUS, message)
+        return Submission(sub_id, None, shown, AMBIGUOUS, message)
     message = f"the folder {shown} holds no .py or .ipynb file"
     unseen = []
     if walk.unseen:
@@ -405,8 +422,8 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
     if walk.too_deep:
         unseen.append(f"folders more than {MAX_DEPTH} levels deep not looked into")
     if unseen:
-        return Submission(name, None, shown, REFUSED, f"{message}; {'; '.join(unseen)}")
-    return Submission(name, None, shown, NO_SUBMISSION, message)
+        return Submission(sub_id, None, shown, REFUSED, f"{message}; {'; '.join(unseen)}")
+    return Submission(sub_id, None, shown, NO_SUBMISSION, message)
 
 
 def _few(names: list[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -325,3 +326,39 @@ def test_grade_file_follows_a_root_link_in_the_real_root(tmp_path):
     (tmp_path / "bob").symlink_to(tmp_path, target_is_directory=True)
     proc = run_grade(through.parent / "bob" / "sheet2.py", "--sheet", "2", timeout=120)
     assert proc.returncode == 2 and "bob is a symbolic link" in proc.stderr
+
+
+def test_hostile_names_that_are_not_utf8_are_graded_like_any_other(tmp_path):
+    """A zip made on another system gives names in Latin-1 or CP437, undecodable as UTF-8.
+
+    Python hands them over with lone surrogates, which SQLite, JSON and the
+    terminal refuse: the whole batch used to stop with an internal error. Each
+    is graded under its name with the odd bytes written as ``\\xNN``.
+    """
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    raw = os.fsencode(subs)
+    shutil.copy(SHEET2 / "correct.py", raw + b"/Jos\xe9.py")
+    os.mkdir(raw + b"/M\xfcller")
+    shutil.copy(SHEET2 / "correct.py", raw + b"/M\xfcller/sheet2.py")
+    os.mkdir(raw + b"/n\xf6rd")
+    shutil.copy(SHEET2 / "correct.py", raw + b"/n\xf6rd/\xdcbung2.py")
+    os.mkdir(raw + b"/linker")
+    os.symlink(REFERENCE, raw + b"/linker/\xe9t\xe9.py")
+    shutil.copy(SHEET2 / "correct.py", subs / "honest.py")
+    db, out, jsonl = tmp_path / "book.sqlite", tmp_path / "grades.csv", tmp_path / "all.jsonl"
+    args = ("batch", subs, "--sheet", "2", "--db", db, "--csv", out, "--jsonl", jsonl)
+    proc = run_grade(*args, "--format", "json", timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = rows_of(out)
+    assert set(rows) == {"Jos\\xe9.py", "M\\xfcller", "n\\xf6rd", "linker", "honest.py"}
+    status, message = messages(db)[rows.pop("linker")["submission"]]
+    assert status == "refused" and "\\xe9t\\xe9.py" in message, message
+    assert {r["score"] for r in rows.values()} == {"100"}, rows
+    reports = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert {r["submission_id"]: r["submission"] for r in reports}["n\\xf6rd"] == (
+        "n\\xf6rd/\\xdcbung2.py"
+    )
+    again = run_grade(*args, timeout=240)  # reused from the gradebook by the same ids
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "reused 5" in again.stderr
