@@ -209,8 +209,8 @@ class AllClose(Comparator):
             kind = "NaN" if np.isnan(have[bad_nan]).any() else "inf"
             return f"the answer{where} contains {kind} where a finite number is expected"
         atol = slack + _noise_array(noise, want.shape)
-        with np.errstate(invalid="ignore"):
-            close = np.abs(have - want) <= atol + self.rtol * np.abs(want)
+        with np.errstate(invalid="ignore"):  # an infinite truth is matched by itself only
+            close = np.isfinite(want) & (np.abs(have - want) <= atol + self.rtol * np.abs(want))
         close |= (have == want) | (np.isnan(have) & np.isnan(want))
         if close.all():
             return None
@@ -272,7 +272,8 @@ def close_mask(have: np.ndarray, want: np.ndarray, float32: bool = True) -> np.n
     scale = _largest(want)
     slack = default.atol + (default.scale_tol + FLOAT32_SCALE_TOL * float32) * scale
     with np.errstate(invalid="ignore"):
-        return (np.abs(have - want) <= slack + default.rtol * np.abs(want)) | (have == want)
+        within = np.abs(have - want) <= slack + default.rtol * np.abs(want)
+    return (np.isfinite(want) & within) | (have == want)
 
 
 def _largest(expected: Any) -> float:

@@ -247,3 +247,18 @@ def test_a_forged_answer_to_the_load_is_a_load_error_not_a_grader_failure(submis
     report = grade_json(submission(FORGED_AT_IMPORT), "2")
     assert "could not read" in report["load_error"] and "dimensions" in report["load_error"]
     assert all(c["status"] == "error" for c in report["checks"])
+
+
+@pytest.mark.parametrize("got", [1e308, 0.0, -np.inf, np.nan])
+def test_hostile_an_infinite_truth_is_matched_only_by_the_same_infinity(got):
+    """rtol·|inf| is inf, so any finite answer (or the other infinity) used to pass."""
+    from grader.comparison import AllClose, close_mask
+
+    want = np.array([np.inf, 2.0])
+    for comparator in (AllClose(), AllClose(rtol=1e-9, atol=1e-12, scale_tol=0.0)):
+        assert comparator.judge(want, [got, 2.0], public=True) is not None
+        assert comparator.judge(want, [np.inf, 2.0], public=True) is None
+        assert comparator.judge(-np.inf, -np.inf, public=True) is None
+        assert comparator.judge(np.inf, np.inf, public=True, noise=0.0) is None
+    assert close_mask(np.array([got, 2.0]), want).tolist() == [False, True]
+    assert close_mask(want, want).all()
