@@ -9,7 +9,10 @@ autograder is visible to course staff only, and inside the sandbox a
 submission sees none of the grader's files. ``setup.sh`` installs that copy
 with pip into ``/autograder/venv``, torch first from PyTorch's CPU index under
 the bound pyproject.toml sets (Gradescope has no GPU, and PyPI's default torch
-pulls gigabytes of CUDA), plus bubblewrap from apt when it can.
+pulls gigabytes of CUDA), plus bubblewrap from apt when it can. Where
+bubblewrap cannot run (a container without user namespaces) the root grader
+runs each submission as a uid of its own, so ``setup.sh`` leaves the bundled
+source and the installed packages readable by root only.
 ``run_autograder`` calls ``grade gradescope --run``, which picks the
 submission the way ``grade batch`` picks a student's file and writes the
 results atomically, even when the grader fails, so Gradescope always has
@@ -208,6 +211,12 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --index-url {TORCH_INDEX} {shlex.quote(torch)}
 "$VENV/bin/python" -m pip install --quiet "$SOURCE/{SOURCE_DIR}"
 "$VENV/bin/grade" sheets >/dev/null  # fail the build here, not on the first submission
+# Where bubblewrap cannot run, each submission runs as a uid of its own: lock the
+# grader's source and references to root, who runs the grader.
+chmod -R go-rwx "$SOURCE"
+"$VENV/bin/python" -c 'import os, grader, exercises, reference
+for m in (grader, exercises, reference): print(os.path.dirname(m.__file__))' \\
+  | while IFS= read -r package; do chmod -R go-rwx "$package"; done
 """
 
 

@@ -37,6 +37,10 @@ WORKER_DIR = "/opt/grader-worker"
 ISOLATION_ENV = "GRADER_ISOLATION"
 METHODS = ("bubblewrap", "unshare", "process")
 SHM_BYTES = 16 << 20
+# Without bubblewrap, a root grader runs each worker as a uid of its own from this range,
+# which no account uses: it can then neither write the grader's files, read what only
+# root may, nor signal the grader or another submission's worker.
+WORKER_UIDS = range(0x5A000000, 0x5A000000 + (1 << 20))
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,20 @@ def isolation() -> Isolation:
     if method == "bubblewrap":
         return Isolation(method, cgroup is None, "; ".join(notes))
     user = _user_name()
-    if method == "unshare":
+    if own_uid_works(method):
+        reach = "any file that every user may read"
+        if method == "unshare":
+            what = (
+                "the submission has no network and its own process tree, and runs as an "
+                f"unprivileged uid of its own, not as {user}: it can read {reach}"
+            )
+        else:
+            what = (
+                "the submission runs as a plain process with resource limits, as an "
+                f"unprivileged uid of its own, not as {user}: it can read {reach} and reach "
+                "the network"
+            )
+    elif method == "unshare":
         what = (
             "the submission has no network and its own process tree, but runs as your user "
             f"({user}): it can read and write your files"
@@ -147,6 +164,7 @@ def reset() -> None:
     """Forget what was found (tests that change the environment call this)."""
     _BROKEN.clear()
     _VERIFIED.clear()
+    own_uid_works.cache_clear()
     forget_cgroups()
     isolation.cache_clear()
 
@@ -169,11 +187,59 @@ def _works(method: str) -> bool:
     return bool(unshare) and _runs([unshare, *unshare_args(), "true"])
 
 
-def _runs(cmd: list[str]) -> bool:
+def _runs(cmd: list[str], cwd: str | None = None, timeout: float = 10) -> bool:
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+def own_uid_wanted(method: str) -> bool:
+    """Whether a worker under ``method`` should run as a uid of its own: a root grader's, without
+    bubblewrap (whose sandbox has its own unprivileged uid already)."""
+    linux = sys.platform.startswith("linux")
+    return linux and method in ("unshare", "process") and os.geteuid() == 0
+
+
+@cache
+def own_uid_works(method: str) -> bool:
+    """Whether a worker under ``method`` runs (Python and numpy start) as a uid of its own.
+
+    Tried once for real: a root grader whose Python lives where only root may
+    read (a venv in /root) keeps running its workers as root, and says so.
+    """
+    if not own_uid_wanted(method):
+        return False
+    uid = str(WORKER_UIDS[0])
+    probe = [sys.executable, "-I", "-c", "import numpy"]
+    if method == "unshare":
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            return False
+        cmd = [unshare, *unshare_args(), "--setuid", uid, "--setgid", uid, *probe]
+        return _runs(cmd, cwd="/", timeout=60)
+    try:
+        proc = subprocess.run(
+            probe,
+            capture_output=True,
+            timeout=60,
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "HOME": "/"},
+            user=WORKER_UIDS[0],
+            group=WORKER_UIDS[0],
+            extra_groups=[],
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0
+
+
+def worker_uid() -> int:
+    """A uid for one of a root grader's workers, drawn at random so that the workers of
+    several graders at once (``grade batch --jobs``, CI shards) share none."""
+    import secrets
+
+    return WORKER_UIDS[secrets.randbelow(len(WORKER_UIDS))]
 
 
 def _user_name() -> str:

@@ -36,7 +36,9 @@ from grader.isolation import (
     Isolation,
     bwrap_args,
     isolation,
+    own_uid_works,
     unshare_args,
+    worker_uid,
 )
 from grader.limits import (
     PR_SET_DUMPABLE,
@@ -345,20 +347,25 @@ class Worker:
     _pipes: SelectPipes | ThreadPipes | None = None
     started_with: str = ""
     job: winjob.Job | None = None  # Windows: the job object holding the worker
+    uid: int | None = None  # a root grader's worker without bubblewrap: its own uid
 
     def start(self) -> None:
         iso = self.method or isolation()
         self.started_with = iso.method
         self._files = self._files or self._stage_worker_files()
+        if self.uid is None and own_uid_works(iso.method):
+            self.uid = worker_uid()
+        uid = self.uid if iso.method in ("unshare", "process") else None
         python = sys.executable
-        home = SCRATCH if iso.method == "bubblewrap" else self._scratch_dir()
+        home = SCRATCH if iso.method == "bubblewrap" else self._home(uid)
         env = _worker_env(home)
         worker = [python, "-I", os.path.join(self._files, "worker.py")]
         if iso.method == "bubblewrap":
             command = [python, "-I", f"{WORKER_DIR}/worker.py"]
             cmd = bwrap_args(shutil.which("bwrap") or "bwrap", self._files, self.limits, command)
         elif iso.method == "unshare":
-            cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *worker]
+            ids = ["--setuid", str(uid), "--setgid", str(uid)] if uid is not None else []
+            cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *ids, *worker]
         else:
             cmd = worker
         self.cgroup = make_cgroup(self.limits) if cgroup_problem() is None else None
@@ -376,11 +383,17 @@ class Worker:
         set_limits = rlimit_setter(self.limits, nproc=not contained)
         c = libc() if sys.platform.startswith("linux") else None
 
+        drop = uid if iso.method == "process" else None  # unshare drops it itself
+
         def before_exec() -> None:
             if cgroup is not None:
                 cgroup.add_self()
             if set_limits is not None:
                 set_limits()
+            if drop is not None:  # after the cgroup, which only root may join; before PDEATHSIG,
+                os.setgroups([])  # which a change of uid clears
+                os.setgid(drop)
+                os.setuid(drop)
             if c is not None:
                 c.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
@@ -390,7 +403,7 @@ class Worker:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                cwd="/" if iso.method == "bubblewrap" else self._scratch_dir(),
+                cwd="/" if iso.method == "bubblewrap" else home,
                 env=env,
                 **_spawn_options(before_exec),
             )
@@ -418,6 +431,20 @@ class Worker:
         if self._scratch is None:
             self._scratch = tempfile.mkdtemp(prefix=f"grader-scratch-{os.getpid()}-")
         return self._scratch
+
+    def _home(self, uid: int | None) -> str:
+        """The worker's writable folder: the scratch directory, or, for a worker with a uid of
+        its own, a folder of that uid's inside it (the scratch directory stays ours, 0711, so
+        the worker can neither rename nor replace what the grader removes at the end)."""
+        top = self._scratch_dir()
+        if uid is None:
+            return top
+        home = os.path.join(top, "home")
+        if not os.path.isdir(home):  # kept across restarts, as the scratch directory is
+            os.chmod(top, 0o711)
+            os.mkdir(home, 0o700)
+            os.chown(home, uid, uid)
+        return home
 
     def request(self, message: dict, timeout: float) -> Reply:
         """Send one request and wait up to ``timeout`` seconds, writing included, for its answer."""

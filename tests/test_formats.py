@@ -445,6 +445,32 @@ def test_the_zip_holds_the_scripts_and_the_grader(autograder_zip: Path, tmp_path
         assert check.returncode == 0, check.stderr
 
 
+def test_hostile_setup_locks_the_references_away_from_a_submission_uid(tmp_path: Path) -> None:
+    """Without bubblewrap a submission runs as a uid of its own, which may read what every
+    user may: setup.sh must leave the source and the installed references to root."""
+    from grader.gradescope import setup_script
+
+    script = setup_script("torch")
+    lock = script[script.index("chmod -R go-rwx") :]
+    source, venv = tmp_path / "source", tmp_path / "venv"
+    packages = [tmp_path / "site" / name for name in ("grader", "exercises", "reference")]
+    for folder in (source / "dl-grader" / "reference", *packages):
+        folder.mkdir(parents=True)
+        (folder / "sheet2.py").write_text("SOLUTION = 1\n")
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"  # prints where the packages are, as the real one would
+    python.write_text("#!/bin/sh\n" + "".join(f"echo '{p}'\n" for p in packages))
+    python.chmod(0o755)
+    env = {**os.environ, "SOURCE": str(source), "VENV": str(venv)}
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", lock], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    for folder in (source, source / "dl-grader" / "reference", *packages):
+        for path in (folder, *folder.rglob("*")):
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
 def test_the_zip_is_reproducible_and_never_overwritten_unasked(
     autograder_zip: Path, tmp_path: Path
 ) -> None:

@@ -21,12 +21,14 @@ import importlib.util
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -898,3 +900,113 @@ def assert_contained(out: Outcome) -> None:
     assert not out.leftovers, f"processes outlived the run: {out.leftovers}"
     assert out.connections == 0, "the submission reached a listener on 127.0.0.1"
     assert out.seconds < MAX_SECONDS
+
+
+# Without bubblewrap (a container that forbids namespaces, Gradescope's among them) a
+# root grader runs each worker as a uid of its own: the submission can then no longer
+# read what only root may (the references, once setup.sh locks them), write the grader's
+# files and results, or signal the grader.
+
+ROOT_ONLY_ATTACK = """
+import glob
+
+found = ["root"] if 0 in (os.getuid(), os.geteuid(), os.getgid()) else []
+for path in ATTACK["read"]:
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        found.append(path)
+    except OSError:
+        pass
+for path in ATTACK["append"]:
+    try:
+        with open(path, "a") as f:
+            f.write("tampered")
+        found.append(path)
+    except OSError:
+        pass
+for d in ATTACK["write_dirs"]:
+    try:
+        with open(os.path.join(d, "pwned-" + ATTACK["token"]), "w") as f:
+            f.write("x")
+        found.append(d)
+    except OSError:
+        pass
+for path in glob.glob("/proc/[0-9]*/cmdline"):
+    try:
+        with open(path, "rb") as f:
+            argv = f.read().split(b"\\0")
+        if b"grader" not in argv or not any(ATTACK["token"].encode() in a for a in argv):
+            continue
+        pid = int(path.split("/")[2])
+        os.kill(pid, 0)  # the right to signal it
+        found.append(pid)
+    except (OSError, ValueError):
+        pass
+return _verdict(found, y, t)
+"""
+
+
+@pytest.fixture(scope="module")
+def world_readable_python() -> Iterator[Path]:
+    """A venv any uid may run: this machine's system Python, with our packages by a .pth.
+
+    The test interpreter may live where only root can enter (pyenv in /root), which
+    is exactly the case where the grader keeps its workers as root and says so.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("a uid of its own is for a root grader")
+    minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = Path("/usr/bin") / minor
+    if not system.exists():
+        pytest.skip(f"no system {minor} to make a venv every uid may run")
+    import site
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="venv-any-uid-"))  # pytest's own tmp is root's only
+    try:
+        top.chmod(0o755)
+        venv = top / "venv"
+        made = subprocess.run([system, "-m", "venv", "--without-pip", venv], capture_output=True)
+        if made.returncode != 0:
+            pytest.skip("the system Python cannot make a venv")
+        (venv / "lib" / minor / "site-packages" / "ours.pth").write_text(
+            "\n".join([str(ROOT), *site.getsitepackages()]) + "\n"
+        )
+        yield venv / "bin" / "python"
+    finally:
+        shutil.rmtree(top)
+
+
+@pytest.mark.parametrize("method", ["process", "unshare"])
+def test_hostile_a_root_grader_without_bubblewrap_runs_no_submission_as_root(
+    method, world_readable_python, tmp_path
+):
+    base = tmp_path / "scene"
+    base.mkdir()
+    scene = Scene(base)
+    secret = scene.home / "reference_sheet2.py"  # what setup.sh leaves the references as
+    secret.write_text("def logcosh_grad(y, t): ...\n")
+    secret.chmod(0o600)
+    attack = scene.attack()
+    attack["read"] = [str(secret), "/etc/shadow"]
+    attack["write_dirs"] = [str(scene.cwd), str(scene.home), str(ROOT)]
+    head, tail = CORRECT.split(GRAD)
+    body = textwrap.indent(ROOT_ONLY_ATTACK.strip("\n"), "    ")
+    source = head + "def logcosh_grad(y, t):\n" + body + "\n" + tail
+    path = scene.student / "submission.py"
+    path.write_text(source + PRELUDE.format(attack=attack))
+    env = {**scene.env(), "GRADER_ISOLATION": method}
+    before = scene.snapshot()
+    cmd = [world_readable_python, "-m", "grader", path, "--sheet", "2", "--format", "json"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    planted = files_with(scene.token, [scene.cwd, scene.home, ROOT])
+    accepted(scene.listener)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["isolation"]["method"] == method, report["isolation"]
+    assert "unprivileged uid of its own" in report["isolation"]["note"]
+    grad = by_function(report)["logcosh_grad"][0]
+    assert report["score"] == WITHOUT_GRAD, f"{grad['status']}: {grad['message']}"
+    assert grad["status"] == "failed", grad["message"]
+    assert scene.snapshot() == before and not planted
