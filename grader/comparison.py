@@ -189,7 +189,9 @@ class AllClose(Comparator):
                     return message
             return None
         want = np.asarray(expected, dtype=np.float64)
-        return self._judge_array(want, got, public, where, slack, noise)
+        return self._judge_array(
+            want, _items_as_numbers(expected, got), public, where, slack, noise
+        )
 
     def _judge_array(
         self, want: np.ndarray, got: Any, public: bool, where: str, slack: float, noise: Any
@@ -300,6 +302,35 @@ def _noise_array(noise: Any, shape: tuple[int, ...]) -> np.ndarray | float:
     if a.shape != shape:
         return 0.0
     return np.where(np.isfinite(a), a, 0.0)
+
+
+def _items_as_numbers(expected: Any, got: Any) -> Any:
+    """A tuple of numbers whose items came back as one-element arrays, read as numbers.
+
+    ``(float, float)`` answered as ``(tensor([a]), tensor([b]))`` is each item
+    a one-element array where a number is expected, which a lone number's
+    answer may be; a whole answer of the wrong shape (a column for a vector)
+    still is one.
+    """
+    if not (
+        isinstance(expected, (list, tuple))
+        and all(isinstance(v, SCALAR_TYPES) for v in expected)
+        and isinstance(got, (list, tuple))
+        and len(got) == len(expected)
+    ):
+        return got
+    items = []
+    for item in got:
+        if isinstance(item, (np.ndarray, list, tuple)):
+            try:
+                item = to_array(item)
+            except Unusable:
+                return got
+            if item.size != 1:
+                return got
+            item = item.reshape(())
+        items.append(item)
+    return type(got)(items)
 
 
 def _all_scalars(seq: Any) -> bool:

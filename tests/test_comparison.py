@@ -137,3 +137,29 @@ def test_noise_widens_the_tolerance_where_given():
     assert ALLCLOSE.judge(want, have, public=True) is not None
     assert ALLCLOSE.judge(want, have, public=True, noise=np.array([1e-5, 0.0])) is None
     assert Exact().judge(3, 4, public=True, noise=10.0) is not None
+
+
+@pytest.mark.parametrize(
+    "got",
+    [
+        (np.array([1.0]), np.array([2.0])),
+        [np.array([[1.0]]), np.float32(2.0)],
+        ([1.0], [2]),
+    ],
+)
+def test_a_tuple_of_numbers_accepts_one_element_arrays_as_its_numbers(got):
+    """(float, float) answered as (tensor([a]), tensor([b])): each item is a number's answer."""
+    assert ALLCLOSE.judge((1.0, 2.0), got, public=True) is None
+    assert ALLCLOSE.judge((1.0, 2.5), got, public=True) is not None
+
+
+@pytest.mark.parametrize(
+    "got, fragment",
+    [
+        (np.array([[1.0], [2.0]]), "wrong shape"),
+        ([[1.0, 2.0]], "wrong shape"),
+        ((np.array([1.0, 0.0]), np.array([2.0])), "ragged"),
+    ],
+)
+def test_a_tuple_of_numbers_still_refuses_a_column_or_longer_items(got, fragment):
+    assert fragment in ALLCLOSE.judge((1.0, 2.0), got, public=True)
