@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.comparison import Unusable, computed_in_float32, short
+from grader.comparison import AllClose, Unusable, computed_in_float32, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError, Source
 from grader.sandbox import Reply, neutral_paths
@@ -424,6 +424,11 @@ def judge_answer(
     problem = _compare(check, expected, got, public)
     if problem and noise is not None and check.compare.uses_noise():
         problem = _float32_pass(check, expected, got, public, problem, noise, notes)
+    elif problem and _needs_float64(check, problem, got):
+        problem += (
+            f"; this check demands float64 accuracy (rtol {check.compare.rtol:g}) and your "
+            "answer is float32 work, which keeps about 7 digits: compute it in float64"
+        )
     if not problem and case.no_warnings:
         problem = _runtime_warning(answer.get("warnings"))
     if not problem:
@@ -458,6 +463,8 @@ def _float32_pass(
             if notes is not None:
                 notes.append(JUDGED_AS_FLOAT32)
             return None
+        if not _about_values(second):  # a shape or a type: rounding has nothing to do with it
+            return second
         return f"{second} ({JUDGED_AS_FLOAT32}, allowing for its rounding)"
     if _compare(check, expected, got, public, noise()) is not None:
         return problem
@@ -466,6 +473,26 @@ def _float32_pass(
         f"{problem}; close, but a float64 answer must be within rtol {rtol:g} "
         "(an approximation such as finite differences?): only float32 work may "
         "lose what float32 rounding loses"
+    )
+
+
+def _about_values(problem: str) -> bool:
+    """Whether a comparator's message is about the numbers (not the shape, type or keys)."""
+    return "values differ" in problem or "wrong value" in problem
+
+
+def _needs_float64(check: Check, problem: str, got: Any) -> bool:
+    """A float32 answer missed a check that allows no float32 rounding (logcosh's 1e-9).
+
+    The numbers then look right to 7 digits, so the message must say what to change.
+    """
+    compare = check.compare
+    return (
+        isinstance(compare, AllClose)
+        and not compare.float32
+        and compare.rtol > 0
+        and _about_values(problem)
+        and computed_in_float32(got)
     )
 
 

@@ -313,3 +313,41 @@ def test_close_mask_gives_the_float32_allowance_only_when_asked():
     assert close_mask(have, want).all()
     assert not close_mask(have, want, float32=False).any()
     assert close_mask(want + 1e-7, want, float32=False).all()
+
+
+def _judge_check(check_id: str, impl):
+    sheet = load("2")
+    check = next(c for e, c in sheet.iter_checks() if sheet.check_id(e, c) == check_id)
+    case = check.make_cases(None)[0]
+    expected = truth(sheet, check, case)
+    return judge_answer(
+        check,
+        case,
+        expected,
+        answer_from(impl, case),
+        [],
+        noise=lambda: rounding_noise(sheet, check, case, expected),
+    )
+
+
+def _logcosh(y, t, dtype=np.float64):
+    z = np.abs(np.asarray(y, dtype=dtype) - np.asarray(t, dtype=dtype))
+    return z + np.log1p(np.exp(-2 * z)) - dtype(np.log(2.0))
+
+
+def test_float32_work_on_a_float64_check_is_told_to_use_float64():
+    """logcosh.large looks right to 7 digits in float32: the message says what to change."""
+    verdict = _judge_check("2.2.logcosh.large", lambda y, t: _logcosh(y, t, np.float32))
+    assert verdict.status == "failed" and "compute it in float64" in verdict.message
+    assert _judge_check("2.2.logcosh.large", _logcosh) is None
+    wrong = _judge_check("2.2.logcosh.large", lambda y, t: _logcosh(y, t) + 1.0)
+    assert "float64" not in wrong.message and "float32" not in wrong.message
+
+
+def test_a_wrong_type_from_float32_work_is_not_said_to_allow_for_rounding():
+    """A dict for a pair, its numbers float32-exact: rounding has nothing to do with it."""
+    verdict = _judge_check(
+        "2.4.grads_w13_w24.example", lambda *a: {"w13": 0.5, "w24": np.float32(0.25)}
+    )
+    assert verdict.status == "failed" and "dict" in verdict.message
+    assert "float32" not in verdict.message
