@@ -139,6 +139,8 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
             f.write("\n".join(request["cells"]))
     except OSError:
         pass
+    if request["notebook"]:
+        module.__dict__["display"] = display
     cell_errors = []
     for index, source in enumerate(request["cells"]):
         name = filename if not request["notebook"] else f"{filename} [cell {index + 1}]"
@@ -149,8 +151,17 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
             if not request["notebook"]:
                 return {}, {"ok": False, "error": error}
             cell_errors.append({"cell": index + 1, **error})
-    functions = sorted(k for k, v in module.__dict__.items() if type(k) is str and callable(v))
+    functions = sorted(
+        k for k, v in module.__dict__.items() if type(k) is str and callable(v) and v is not display
+    )
     return module.__dict__, {"ok": True, "functions": functions, "cell_errors": cell_errors}
+
+
+def display(*objs: Any, **kwargs: Any) -> None:
+    """IPython's ``display``, which Jupyter gives every notebook: here it shows nothing.
+
+    Without it a cell that shows a result before its definitions would lose them.
+    """
 
 
 def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict:
