@@ -1,0 +1,102 @@
+"""Submissions written the way students write them, graded through the real CLI.
+
+tests/student_styles/ holds correct sheet-2 and sheet-7 submissions in very different
+styles, written from the contract alone: plain Python lists and the math module, torch
+with autograd (0-d tensors, float64) and torch float32, numpy float32 throughout,
+explicit loops, einsum and sliding windows, notebooks with magics, prints and a failing
+cell, keyword calls between helpers, classes, namedtuples, defaultdicts, a ``__main__``
+demo, thousands of lines printed at import, integer parameters, one-element arrays for
+numbers, hidden units permuted and scaled. Every one must get full marks.
+
+tests/student_bugs.py puts one realistic bug into one function of those files (a sign,
+a transposed matrix, a missing bias, a mean for a sum, a wrong derivative, an in-place
+ReLU on a view, a global set at import, int truncation, two outputs swapped, ...). Each
+must lose points on exactly the functions it names, and on no other.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from student_bugs import BUGS, STYLES, Bug
+
+from conftest import grade_json, grade_json_parallel
+
+CORRECT = sorted(p for p in STYLES.glob("sheet*/*") if p.suffix in (".py", ".ipynb"))
+BATCH = 4  # CLI runs at a time: two cores, and torch runs take ~1 GB each
+
+
+def _grade_all(runs: dict) -> dict:
+    keys = list(runs)
+    reports = {}
+    for i in range(0, len(keys), BATCH):
+        reports.update(grade_json_parallel({k: runs[k] for k in keys[i : i + BATCH]}))
+    return reports
+
+
+@pytest.fixture(scope="module")
+def correct_reports() -> dict:
+    return _grade_all({p: (p, "--sheet", p.parent.name.removeprefix("sheet")) for p in CORRECT})
+
+
+@pytest.fixture(scope="module")
+def bug_reports(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("bugs")
+    runs = {}
+    for bug in BUGS:
+        path = folder / f"{bug.name}{Path(bug.base).suffix}"
+        path.write_text(bug.source(), encoding="utf-8")
+        runs[bug.name] = (path, "--sheet", bug.sheet)
+    return _grade_all(runs)
+
+
+def test_both_sheets_have_six_styles_or_more():
+    for sheet in ("sheet2", "sheet7"):
+        assert len([p for p in CORRECT if p.parent.name == sheet]) >= 6
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_correct_submission_in_any_style_gets_full_marks(correct_reports, path):
+    report = correct_reports[path]
+    wrong = [(c["id"], c["message"]) for c in report["checks"] if c["status"] != "passed"]
+    assert not wrong and report["score"] == report["max_score"], wrong
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.name)
+def test_a_bug_costs_points_on_its_function_only(bug_reports, bug: Bug):
+    report = bug_reports[bug.name]
+    failed = {c["function"] for c in report["checks"] if c["status"] != "passed"}
+    assert failed == bug.fails
+    assert report["score"] < report["max_score"]
+
+
+def test_every_function_of_both_sheets_has_a_bug():
+    from grader.contract import CONTRACT
+
+    for sheet in ("2", "7"):
+        hit = set().union(*(b.fails for b in BUGS if b.sheet == sheet))
+        assert hit == {f.name for f in CONTRACT[sheet]}
+
+
+def test_a_notebook_may_call_display_before_its_definitions(tmp_path):
+    """Jupyter gives every notebook ``display``; a cell that shows something first keeps
+    the functions it defines after."""
+    cells = [
+        "import numpy as np\ndisplay(np.zeros(3))\n\n"
+        "def same_padding(f):\n    if f < 1 or f % 2 == 0:\n        raise ValueError\n"
+        "    return (f - 1) // 2\n"
+    ]
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c} for c in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "display.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    report = grade_json(path, "7")
+    checks = [c for c in report["checks"] if c["function"] == "same_padding"]
+    assert checks and all(c["status"] == "passed" for c in checks), checks
+    assert not report["notes"] or all("failed" not in n for n in report["notes"])
