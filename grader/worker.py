@@ -139,8 +139,7 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
             f.write("\n".join(request["cells"]))
     except OSError:
         pass
-    if request["notebook"]:
-        module.__dict__["display"] = display
+    module.__dict__.update(JUPYTER_NAMES)
     cell_errors = []
     for index, source in enumerate(request["cells"]):
         name = filename if not request["notebook"] else f"{filename} [cell {index + 1}]"
@@ -152,16 +151,45 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
                 return {}, {"ok": False, "error": error}
             cell_errors.append({"cell": index + 1, **error})
     functions = sorted(
-        k for k, v in module.__dict__.items() if type(k) is str and callable(v) and v is not display
+        k
+        for k, v in module.__dict__.items()
+        if type(k) is str and callable(v) and JUPYTER_NAMES.get(k) is not v
     )
     return module.__dict__, {"ok": True, "functions": functions, "cell_errors": cell_errors}
 
 
 def display(*objs: Any, **kwargs: Any) -> None:
-    """IPython's ``display``, which Jupyter gives every notebook: here it shows nothing.
+    """IPython's ``display``: here it shows nothing."""
 
-    Without it a cell that shows a result before its definitions would lose them.
+
+# Cell magics whose body is Python and runs, as grader.loading reads them in a notebook.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+
+
+class _IPython:
+    """What ``get_ipython()`` gives: its methods do what a magic does in a notebook here.
+
+    A notebook saved as .py keeps its magics as ``get_ipython().run_line_magic(...)``
+    and ``run_cell_magic(...)`` lines: a line magic or a shell line does nothing, a
+    Python cell magic (``%%time``) runs its body where it is called.
     """
+
+    def run_cell_magic(self, magic: Any, line: Any, cell: Any) -> None:
+        if magic in PYTHON_CELL_MAGICS and isinstance(cell, str):
+            namespace = sys._getframe(1).f_globals
+            exec(compile(cell, f"<%%{magic} cell>", "exec"), namespace)
+
+    def __getattr__(self, name: str) -> Any:
+        return display
+
+
+def get_ipython() -> _IPython:
+    return _IPython()
+
+
+# The names Jupyter gives every notebook. Without them a cell (or a notebook saved as
+# .py) that shows a result or runs a magic before its definitions would lose them.
+JUPYTER_NAMES: dict[str, Any] = {"display": display, "get_ipython": get_ipython}
 
 
 def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict:

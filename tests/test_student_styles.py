@@ -100,3 +100,19 @@ def test_a_notebook_may_call_display_before_its_definitions(tmp_path):
     checks = [c for c in report["checks"] if c["function"] == "same_padding"]
     assert checks and all(c["status"] == "passed" for c in checks), checks
     assert not report["notes"] or all("failed" not in n for n in report["notes"])
+
+
+def test_get_ipython_runs_the_python_cell_magics_a_notebook_runs():
+    """A notebook saved as .py runs ``%%time`` bodies as its notebook would, no other."""
+    from grader import loading, worker
+
+    assert worker.PYTHON_CELL_MAGICS == loading.PYTHON_CELL_MAGICS
+    namespace: dict = {"get_ipython": worker.get_ipython}
+    exec(
+        "get_ipython().run_cell_magic('time', '', 'a = 1\\n')\n"
+        "get_ipython().run_cell_magic('bash', '', 'b = 2\\n')\n"
+        "get_ipython().run_line_magic('matplotlib', 'inline')\n"
+        "files = get_ipython().getoutput('ls')\n",
+        namespace,
+    )
+    assert namespace["a"] == 1 and "b" not in namespace and namespace["files"] is None
