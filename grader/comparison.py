@@ -203,9 +203,15 @@ class AllClose(Comparator):
         if want.ndim == 0 and have.size == 1:
             have = have.reshape(())
         if have.shape != want.shape:
-            return (
+            message = (
                 f"wrong shape{where}: expected {shape_str(want.shape)}, got {shape_str(have.shape)}"
             )
+            if _squeezed(have.shape) == _squeezed(want.shape):
+                message += (
+                    " (the right number of values, with an axis of length 1 too many or too "
+                    f"few: return it as .reshape{shape_str(want.shape)})"
+                )
+            return message
         bad_nan = ~np.isfinite(have) & np.isfinite(want)
         if bad_nan.any():
             kind = "NaN" if np.isnan(have[bad_nan]).any() else "inf"
@@ -333,6 +339,10 @@ def _items_as_numbers(expected: Any, got: Any) -> Any:
     return type(got)(items)
 
 
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for n in shape if n != 1)
+
+
 def _all_scalars(seq: Any) -> bool:
     """A tuple of plain numbers (or nested lists of them) is compared as one array."""
     return all(
@@ -412,4 +422,10 @@ class Labels(Exact):
         if public:
             i = int(wrong[0])
             text += f" (first at row {i}: expected {want.ravel()[i]:g}, got {have.ravel()[i]:g})"
+        classes = np.unique(want)
+        foreign = np.setdiff1d(np.unique(have[np.isfinite(have)]), classes)
+        if foreign.size and classes.size <= 10:
+            names = [f"{c:g}" for c in classes]
+            listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            text += f"; your labels include {foreign[0]:g}, but the classes are {listed}"
         return text

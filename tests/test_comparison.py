@@ -163,3 +163,18 @@ def test_a_tuple_of_numbers_accepts_one_element_arrays_as_its_numbers(got):
 )
 def test_a_tuple_of_numbers_still_refuses_a_column_or_longer_items(got, fragment):
     assert fragment in ALLCLOSE.judge((1.0, 2.0), got, public=True)
+
+
+def test_labels_that_are_no_class_are_named():
+    """0/1 labels (a bool or argmax) for classes 1 and 2: the message says what the classes are."""
+    message = Labels().judge(np.array([1, 2, 2]), np.array([True, False, False]), public=False)
+    assert "your labels include 0, but the classes are 1 and 2" in message
+    wrong_class = Labels().judge(np.array([1, 2, 2]), np.array([2, 2, 2]), public=False)
+    assert "classes are" not in wrong_class
+
+
+def test_a_column_for_a_vector_is_told_how_to_reshape():
+    message = ALLCLOSE.judge(np.zeros(3), np.zeros((3, 1)), public=False)
+    assert "expected (3,), got (3, 1)" in message and ".reshape(3,)" in message
+    transposed = ALLCLOSE.judge(np.zeros((2, 3)), np.zeros((3, 2)), public=False)
+    assert "wrong shape" in transposed and "reshape" not in transposed
