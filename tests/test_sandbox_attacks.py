@@ -638,6 +638,40 @@ CASES = [
         status="error",
         fragment="crashed",
     ),
+    # Looking for the truth where it must never be: the worker holds inputs only.
+    Case(
+        "search_the_workers_frames_and_heap_for_the_truth",
+        """
+        import gc
+
+        right = np.tanh(y - t)  # what the grader expects; found anywhere else, it leaked
+        seen = []
+        frame = sys._getframe(1)
+        while frame is not None:
+            seen += list(frame.f_locals.values()) + list(frame.f_globals.values())
+            frame = frame.f_back
+        for obj in [*seen, *gc.get_objects()]:  # arrays are not tracked: look inside containers
+            if isinstance(obj, dict):
+                inside = list(obj.values())
+            elif isinstance(obj, (list, tuple)):
+                inside = [obj, *obj]
+            else:
+                inside = [obj]
+            for value in inside:
+                if value is right:
+                    continue
+                sized = isinstance(value, (list, tuple)) and len(value) == right.size
+                if not (isinstance(value, np.ndarray) and value.size == right.size or sized):
+                    continue
+                try:
+                    a = np.asarray(value, dtype=float).reshape(right.shape)
+                except Exception:
+                    continue
+                if np.allclose(a, right):
+                    return right  # the truth was there: the attack worked
+        return -right
+        """,
+    ),
     # Lying to the comparison.
     Case(
         "object_whose_eq_is_always_true",
