@@ -294,6 +294,16 @@ def readable(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def student_folder(folder: Path, sheet_id: str) -> Submission:
+    """One student's folder read as ``discover`` reads each: within the same budgets,
+    following no link, and picking the file the same way (``grade gradescope --run``)."""
+    parent_fd = os.open(folder.parent, _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    try:
+        return _from_folder(folder.parent, parent_fd, folder.name, sheet_id)
+    finally:
+        os.close(parent_fd)
+
+
 def _not_read(name: str, mode: int) -> str:
     if stat.S_ISLNK(mode):
         return f"{name} is a symbolic link: links are not followed"

@@ -236,30 +236,33 @@ exec "$ROOT/venv/bin/grade" gradescope --run --root "$ROOT" {command}
 
 
 def autograde(root: Path, sheet_id: str, args: argparse.Namespace, options: Options) -> int:
-    """Grade ROOT/submission into ROOT/results/results.json; always leave a results file."""
+    """Grade ROOT/submission into ROOT/results/results.json; always leave a results file.
+
+    The upload is read as ``grade batch`` reads a student's folder (``student_folder``):
+    within its budgets of entries and depth, so no upload can stop the run before a
+    results file is written.
+    """
     from grader import sheets
-    from grader.batch import SKIPPED_DIRS, SUFFIXES, pick
+    from grader.batch import student_folder
     from grader.report import to_json
     from grader.runner import grade_file
 
     sheet = sheets.load(sheet_id)
     folder = root / "submission"
     results = root / "results" / "results.json"
-    candidates = _candidates(folder, SUFFIXES, SKIPPED_DIRS) if folder.is_dir() else []
-    chosen = pick(folder, candidates, sheet.id)
-    if chosen is None:
-        names = ", ".join(c.relative_to(folder).as_posix() for c in candidates)
-        why = (
-            f"several files could be the submission ({names}): submit one, or name it "
-            f"like the sheet (e.g. sheet{sheet.id}.ipynb)"
-            if candidates
-            else "no .py or .ipynb file was submitted"
+    found = student_folder(folder, sheet.id) if folder.is_dir() else None
+    if found is None or found.path is None:
+        status, why = (
+            (found.status, found.message)
+            if found is not None
+            else ("no_submission", "no .py or .ipynb file was submitted")
         )
-        row = report_of_row("submission", "no_submission", why, None, sheet.id, sheet.points)
+        row = report_of_row("submission", status, why, None, sheet.id, sheet.points)
         _write(results, gradescope(row, args.hidden_visibility))
-        print(f"grade: {why}", file=sys.stderr)
+        print(f"grade: {safe(why, lines=True)}", file=sys.stderr)
         return EXIT_GRADED
-    shown = chosen.relative_to(folder).as_posix()
+    chosen = found.path
+    shown = found.shown.split("/", 1)[-1]  # below the upload folder, as the student named it
     try:
         outcome = grade_file(chosen, lambda: sheet, options, display_name=shown)
         report = to_json(outcome)
@@ -276,19 +279,6 @@ def autograde(root: Path, sheet_id: str, args: argparse.Namespace, options: Opti
         print(f"grade: warning: reduced isolation: {outcome.isolation.note}", file=sys.stderr)
     _write(results, gradescope(report, args.hidden_visibility))
     return EXIT_GRADED
-
-
-def _candidates(folder: Path, suffixes: tuple[str, ...], skipped: set[str]) -> list[Path]:
-    """The .py/.ipynb files under ``folder``, hidden ones and caches left out, as batch does."""
-    found = []
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skipped)
-        found += [
-            Path(here, f)
-            for f in sorted(files)
-            if not f.startswith(".") and f.lower().endswith(suffixes)
-        ]
-    return found
 
 
 def _write(path: Path, results: dict[str, Any]) -> None:

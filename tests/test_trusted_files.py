@@ -362,3 +362,25 @@ def test_hostile_names_that_are_not_utf8_are_graded_like_any_other(tmp_path):
     again = run_grade(*args, timeout=240)  # reused from the gradebook by the same ids
     assert again.returncode == 0, again.stderr[-3000:]
     assert "reused 5" in again.stderr
+
+
+def test_hostile_gradescope_reads_an_upload_as_batch_reads_a_folder(tmp_path):
+    """run_autograder walked the upload without a budget: a folder nested 1,100 deep stopped
+    it with a RecursionError (Python < 3.12) and left Gradescope no results.json."""
+    root = tmp_path / "autograder"
+    root.mkdir()
+    nest(root / "submission", 1100)
+    shutil.copy(SHEET2 / "correct.py", root / "submission" / "sheet2.py")
+    (tmp_path / "deep").mkdir()
+    nest(tmp_path / "deep" / "submission", 1100)  # nothing within reach but the deep file
+    try:
+        graded = run_grade("gradescope", "--run", "--root", root, "--sheet", "2", timeout=240)
+        deep = run_grade("gradescope", "--run", "--root", tmp_path / "deep", "--sheet", "2")
+    finally:
+        unnest(root / "submission")
+        unnest(tmp_path / "deep" / "submission")
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    assert json.loads((root / "results" / "results.json").read_text())["score"] == 100.0
+    assert deep.returncode == 0, deep.stderr[-3000:]
+    results = json.loads((tmp_path / "deep" / "results" / "results.json").read_text())
+    assert results["score"] == 0.0 and "levels deep not looked into" in results["output"]
