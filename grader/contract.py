@@ -464,7 +464,10 @@ CONVENTIONS: tuple[str, ...] = (
     "Indices are 0-based. σ is the logistic sigmoid 1/(1 + e^−z) and ρ is ReLU, max(0, z).",
     (
         "You may define helpers of your own and import numpy, torch, math and the "
-        "standard library. Names the sheet does not list are ignored."
+        "standard library. Names the sheet does not list are ignored. Plotting and "
+        "progress bars (matplotlib, seaborn, plotly, tqdm, IPython.display) may stay in "
+        "your file: where they are not installed they do nothing, and they are never "
+        "graded."
     ),
     (
         "In a notebook the code cells run in order in one namespace; IPython lines "

@@ -182,6 +182,7 @@ def grade_session(
                 f"cell {cell['cell']} failed and was skipped: "
                 f"{format_error(cell, session.shown_name)}"
             )
+        notes += _stand_in_notes(reply.value.get("stand_ins", []))
         listed = reply.value.get("functions", [])
         defined = [n for n in listed[:MAX_NAMES] if type(n) is str and len(n) <= MAX_NAME_LENGTH]
         notes += _sheet_mismatch(sheet, defined)
@@ -191,6 +192,17 @@ def grade_session(
         )
     finally:
         session.close()
+
+
+def _stand_in_notes(libraries: list[str]) -> list[str]:
+    if not libraries:
+        return []
+    names = ", ".join(libraries)
+    return [
+        f"{names} {'is' if len(libraries) == 1 else 'are'} not installed where submissions run: "
+        "the submission imported a stand-in whose calls do nothing (plots and progress bars "
+        "are not graded; compute answers with numpy, torch, math and the standard library)"
+    ]
 
 
 def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: float) -> Outcome:

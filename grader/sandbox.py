@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from grader import winjob, wire
+from grader import standins, winjob, wire
 from grader.isolation import (
     HERE,
     SCRATCH,
@@ -56,6 +56,7 @@ from grader.limits import (
     rlimit_setter,
 )
 
+WORKER_FILES = ("worker.py", "wire.py", "standins.py")
 MAX_HEADER = 16 << 20
 MAX_PAYLOAD = 64 << 20
 
@@ -418,10 +419,10 @@ class Worker:
         self._pipes = ThreadPipes(proc) if transport() == "threads" else SelectPipes(proc)
 
     def _stage_worker_files(self) -> str:
-        """Copy only worker.py and wire.py out, so the sandbox sees nothing else of ours."""
+        """Copy only the worker's own files out, so the sandbox sees nothing else of ours."""
         _sweep_stale_dirs()
         d = tempfile.mkdtemp(prefix=f"grader-worker-{os.getpid()}-")
-        for name in ("worker.py", "wire.py"):
+        for name in WORKER_FILES:
             shutil.copy(HERE / name, os.path.join(d, name))
             os.chmod(os.path.join(d, name), 0o444)
         os.chmod(d, 0o555)
@@ -638,6 +639,11 @@ def malformed_answer(op: str, value: Any) -> str | None:
     if op == "load":
         functions, cells = value.get("functions", []), value.get("cell_errors", [])
         if type(functions) is not list or not all(type(f) is str for f in functions):
+            return bad
+        stand_ins = value.get("stand_ins", [])
+        if type(stand_ins) is not list or not all(
+            type(n) is str and n in standins.LIBRARIES for n in stand_ins
+        ):
             return bad
         if type(cells) is not list or not all(
             _is_error(c) and type(c.get("cell")) is int for c in cells

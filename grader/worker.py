@@ -1,7 +1,7 @@
 """The sandboxed worker: loads a submission and answers calls with plain data.
 
-This file runs *inside* the sandbox, next to ``wire.py`` and nothing else of the
-grader. It is the untrusted side: whatever it sends back is treated as the
+This file runs *inside* the sandbox, next to ``wire.py`` and ``standins.py`` and
+nothing else of the grader. It is the untrusted side: whatever it sends back is treated as the
 student's answer, so it needs no secrets and holds none. Requests arrive on
 stdin, answers leave on stdout; before student code runs, both are moved to
 private descriptors and fds 0-2 point at /dev/null, so prints and ``input()``
@@ -23,6 +23,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
+import standins
 import wire
 
 MAX_MESSAGE = 600
@@ -140,6 +141,7 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
     except OSError:
         pass
     module.__dict__.update(JUPYTER_NAMES)
+    stood_in = standins.install()
     cell_errors = []
     for index, source in enumerate(request["cells"]):
         name = filename if not request["notebook"] else f"{filename} [cell {index + 1}]"
@@ -155,7 +157,10 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
         for k, v in module.__dict__.items()
         if type(k) is str and callable(v) and JUPYTER_NAMES.get(k) is not v
     )
-    return module.__dict__, {"ok": True, "functions": functions, "cell_errors": cell_errors}
+    reply = {"ok": True, "functions": functions, "cell_errors": cell_errors}
+    if stood_in:
+        reply["stand_ins"] = list(stood_in)
+    return module.__dict__, reply
 
 
 def display(*objs: Any, **kwargs: Any) -> None:

@@ -690,6 +690,7 @@ def test_the_kit_ships_the_engine_but_not_its_builder():
         "sandbox.py",
         "worker.py",
         "wire.py",
+        "standins.py",
         "loading.py",
         "comparison.py",
         "spec.py",

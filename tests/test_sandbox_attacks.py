@@ -868,7 +868,14 @@ CASES = [
         status="passed",
         neighbours=tuple(
             (name, "open('pwned-TOKEN', 'w')\nraise SystemExit('shadowed')\n")
-            for name in ("numpy.py", "grader.py", "wire.py", "worker.py", "sitecustomize.py")
+            for name in (
+                "numpy.py",
+                "grader.py",
+                "wire.py",
+                "worker.py",
+                "standins.py",
+                "sitecustomize.py",
+            )
         ),
     ),
 ]
