@@ -553,7 +553,7 @@ def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> 
 
 
 def _raised(error: dict, label: str, shown_name: str | None) -> Verdict:
-    if error.get("type") == "NotImplementedError":
+    if error.get("type") == "NotImplementedError" and error.get("kind") != "unconvertible":
         return Verdict("error", f"{label}: not implemented yet (raises NotImplementedError)")
     return Verdict("error", f"{label} {format_error(error, shown_name)}")
 

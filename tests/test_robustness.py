@@ -262,3 +262,21 @@ def test_hostile_an_infinite_truth_is_matched_only_by_the_same_infinity(got):
         assert comparator.judge(np.inf, np.inf, public=True, noise=0.0) is None
     assert close_mask(np.array([got, 2.0]), want).tolist() == [False, True]
     assert close_mask(want, want).all()
+
+
+def test_hostile_an_answer_whose_conversion_raises_notimplemented_is_not_called_unwritten(
+    submission,
+):
+    """A torch meta tensor (or any value) whose conversion raises NotImplementedError was
+    reported as "not implemented yet", as if the function itself were a stub."""
+    body = (
+        "    class Lazy:\n"
+        "        def __float__(self):\n"
+        "            raise NotImplementedError('later')\n"
+        "    return Lazy()"
+    )
+    report = grade_json(submission(with_logcosh_grad(body)), "2")
+    first = by_function(report)["logcosh_grad"][0]
+    assert first["status"] == "error", first
+    assert "could not be converted" in first["message"], first["message"]
+    assert "not implemented yet" not in first["message"]
