@@ -75,6 +75,16 @@ def _first_bad(value: Any) -> str | None:
     return describe_type(value)
 
 
+def none_inside(where: str, shape: tuple[int, ...]) -> str:
+    """None inside a returned dict or tuple: most often torch's ``.grad`` of a parameter the
+    output does not use (a one-word sentence's W), whose derivative is zeros, not None."""
+    what = "a number" if not shape else f"an array of shape {shape_str(shape)}"
+    return (
+        f"got None{where} where {what} is expected (a result that is zero is still "
+        "returned as zeros; torch leaves .grad as None when nothing flowed into it)"
+    )
+
+
 def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -196,6 +206,8 @@ class AllClose(Comparator):
     def _judge_array(
         self, want: np.ndarray, got: Any, public: bool, where: str, slack: float, noise: Any
     ) -> str | None:
+        if got is None and where:
+            return none_inside(where, want.shape)
         try:
             have = to_array(got)
         except Unusable as exc:

@@ -178,3 +178,13 @@ def test_a_column_for_a_vector_is_told_how_to_reshape():
     assert "expected (3,), got (3, 1)" in message and ".reshape(3,)" in message
     transposed = ALLCLOSE.judge(np.zeros((2, 3)), np.zeros((3, 2)), public=False)
     assert "wrong shape" in transposed and "reshape" not in transposed
+
+
+def test_none_inside_a_dict_names_where_and_what_is_expected():
+    """torch leaves ``.grad`` None for a parameter the output does not use (a one-word
+    sentence's W): the message names the key and the shape, not a forgotten `return`."""
+    expected = {"W": np.zeros((2, 4)), "b": np.zeros(2)}
+    message = ALLCLOSE.judge(expected, {"W": None, "b": [0.0, 0.0]}, public=True)
+    assert "got None at ['W'] where an array of shape (2, 4) is expected" in message
+    assert "forget a `return`" not in message
+    assert "forget a `return`" in ALLCLOSE.judge(np.zeros(2), None, public=True)
