@@ -226,6 +226,12 @@ def test_grads_judge_extra_words_must_be_zero() -> None:
     assert judge(truth, with_dog, True) is None
     with_dog["emb"]["dog"] = [0.0, 1e-3]
     assert "emb['dog'] should be 0" in judge(truth, with_dog, True)
+    with_dog["emb"]["dog"] = None  # torch's .grad of a word the sentence does not use
+    assert "emb['dog'] is None; a word not in the sentence needs zeros" in judge(
+        truth, with_dog, True
+    )
+    with_dog["emb"]["dog"] = "zero"
+    assert "emb['dog']: returned a string 'zero'" in judge(truth, with_dog, True)
     no_mat = {**truth, "emb": {k: v for k, v in truth["emb"].items() if k != "mat"}}
     assert "lacks the key(s) 'mat'" in judge(truth, no_mat, True)
     assert "lacks the key(s) 'b'" in judge(
@@ -264,6 +270,11 @@ def test_lattice_judge_rejects_malformed_layers() -> None:
         "where a list of layers": {"conv": neighbour},
         "exactly four conv and two relu layers, got 2 conv and 1 relu": good[:3],
         "kh and kw must be odd": [("conv", np.zeros((2, 2, 2, 2))), *good[1:]],
+        # TensorFlow's (kh, kw, C_in, C_out): the message says how the axes were read
+        "shape (3, 3, 2, 2), read as (C_out, C_in, kh, kw): a 2×2 window": [
+            ("conv", neighbour.transpose(2, 3, 1, 0)),
+            *good[1:],
+        ],
         "it needs four axes": [("conv", mix[:, :, 0, 0]), *good[1:]],
         "C_in = 3": [("conv", np.zeros((2, 3, 3, 3))), *good[1:]],
         "NaN/inf": [("conv", np.full((2, 2, 1, 1), np.nan)), *good[1:]],
