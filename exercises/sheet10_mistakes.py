@@ -235,7 +235,8 @@ MISTAKES: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
         ),
         (
             "returns_every_step",
-            "Return only the last step's logits p_T (shape (K,)), not p_t for every t.",
+            "Return only the last step's logits p_T, a vector of shape (K,): not p_t for every t "
+            "(nor p_T as a (1, K) row, which is what one step of that gives).",
             _rnn_forward_every_step,
         ),
     ],

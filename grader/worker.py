@@ -266,6 +266,8 @@ def to_plain(x: Any) -> Any:
     module = type(x).__module__ or ""
     if module.startswith("torch") and hasattr(x, "detach"):
         t = x.detach().cpu()
+        if str(t.layout) != "torch.strided":  # sparse (COO, CSR, ...): the same matrix, dense
+            t = t.to_dense()
         if t.is_complex():
             return x
         if not t.dtype.is_floating_point and t.dtype.itemsize > 8:

@@ -264,4 +264,33 @@ def test_lstm_judge_accepts_any_pair_and_names_the_wrong_half() -> None:
     assert judge((h, c), (h, c + 0.01), True).startswith("c_new:")
     assert judge((h, c), (h + 0.01, c), False).startswith("h_new:")
     assert "two vectors of shape (3,)" in judge((h, c), h, True)
+    assert (
+        "should return (h_new, c_new), two vectors of shape (3,), as a tuple or list; "
+        "returned a dict" in judge((h, c), {"h": h, "c": c}, True)
+    )
     assert judge((h, c), (c, h), True) is not None
+
+
+def test_a_row_shaped_p_T_is_told_to_return_a_vector() -> None:
+    """h as a (1, n) row (x_t @ W_hx.T + ...) gives p_T of shape (1, K); at T = 1 that is
+    also what "p_t for every t" gives, so the hint must cover both readings."""
+    from reference.sheet10 import rnn_forward
+
+    verdicts = grade_in_process(SHEET, "rnn_forward", lambda x, p: rnn_forward(x, p)[None, :])
+    assert {v.status for v in verdicts.values()} == {"failed"}
+    assert "(1, K) row" in verdicts["10.1.rnn_forward.random"].hint
+
+
+def test_a_sparse_torch_adjacency_is_read_as_its_dense_matrix() -> None:
+    """torch.sparse_coo_tensor is how GCN code often holds Ã; the worker densifies it."""
+    import torch
+
+    from grader import worker
+    from reference.sheet10 import gcn_adjacency
+
+    def sparse(edges: list, num_nodes: int) -> Any:
+        dense = torch.tensor(gcn_adjacency(edges, num_nodes))
+        return worker.to_plain_deep(dense.to_sparse())
+
+    verdicts = grade_in_process(SHEET, "gcn_adjacency", sparse)
+    assert {v.status for v in verdicts.values()} == {"passed"}, verdicts

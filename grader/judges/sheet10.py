@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.comparison import AllClose, shape_str, to_array
+from grader.comparison import AllClose, Unusable, shape_str, to_array
 
 
 class HiddenAndCell(AllClose):
@@ -14,7 +14,13 @@ class HiddenAndCell(AllClose):
 
     def judge(self, expected: Any, got: Any, public: bool, noise: Any = None) -> str | None:
         want_h, want_c = (np.asarray(e, dtype=np.float64) for e in expected)
-        have = to_array(got)
+        try:
+            have = to_array(got)
+        except Unusable as exc:
+            return (
+                f"should return (h_new, c_new), two vectors of shape {shape_str(want_h.shape)}, "
+                f"as a tuple or list; {exc}"
+            )
         if have.shape != (2, *want_h.shape):
             got_text = "one vector" if have.ndim == 1 else "an array"
             return (
