@@ -140,6 +140,16 @@ def test_a_right_sigmoid_that_overflowed_fails_naming_the_warning():
     assert judge_answer(check, case, expected, {"ok": True, "value": expected}, []) is None
 
 
+def test_a_right_value_that_overflowed_gets_no_known_mistakes_hint():
+    """The naive sigmoid's value is right, and so is the answer of every known mistake
+    that changes another activation: none of them explains the failure."""
+    check, case, expected = _extreme("sigmoid")
+    answer = _call(_naive_sigmoid, *case.args[1:])
+    verdict = judge_answer(check, case, expected, answer, sheet9.SHEET.mistakes_for(check))
+    assert verdict.status == "failed" and "RuntimeWarning" in verdict.message
+    assert verdict.hint is None
+
+
 def test_a_wrong_value_is_reported_before_its_warnings():
     check, case, expected = _extreme("sigmoid")
     answer = {"ok": True, "value": expected * 0 + 0.5, "warnings": [NOTE]}
