@@ -212,18 +212,24 @@ ex1 = Exercise(
 GATES = ("g", "i", "f", "o")
 
 
+# Not symmetric, and M h ≠ 0 for the example's h (whose entries sum to 0, so a constant W_·h
+# would hide the recurrent term): a missing or transposed W_·h h shows on the public check.
+LSTM_RECURRENT = _arr([[1, 2, 0], [0, 1, 3], [1, 0, 1]])
+
+
 def _lstm_example() -> Case:
     d, n = 2, 3
     params = {}
     for k, gate in enumerate(GATES, start=1):
         params[f"W_{gate}x"] = np.full((n, d), 0.1 * k)
-        params[f"W_{gate}h"] = np.full((n, n), -0.1 * k)
+        params[f"W_{gate}h"] = -0.1 * k * LSTM_RECURRENT
     for gate, bias in zip(GATES, (0.0, 0.5, 1.0, -0.5), strict=True):
         params[f"b_{gate}"] = np.full(n, bias)
     label = (
         "d = 2, n = 3, x = [1, 0.5], h = [0.5, 0, −0.5], c = [1, −2, 0.5]; W_gx, W_ix, W_fx, "
-        "W_ox filled with 0.1, 0.2, 0.3, 0.4; W_gh, W_ih, W_fh, W_oh with −0.1, −0.2, −0.3, "
-        "−0.4; b_g, b_i, b_f, b_o with 0, 0.5, 1, −0.5"
+        "W_ox filled with 0.1, 0.2, 0.3, 0.4; W_gh, W_ih, W_fh, W_oh are −0.1, −0.2, −0.3, "
+        "−0.4 times [[1, 2, 0], [0, 1, 3], [1, 0, 1]]; b_g, b_i, b_f, b_o filled with 0, 0.5, "
+        "1, −0.5"
     )
     return Case(
         label=label, args=(_arr([1.0, 0.5]), _arr([0.5, 0.0, -0.5]), _arr([1.0, -2.0, 0.5]), params)

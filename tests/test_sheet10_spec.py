@@ -294,3 +294,22 @@ def test_a_sparse_torch_adjacency_is_read_as_its_dense_matrix() -> None:
 
     verdicts = grade_in_process(SHEET, "gcn_adjacency", sparse)
     assert {v.status for v in verdicts.values()} == {"passed"}, verdicts
+
+
+def test_the_public_lstm_example_shows_a_missing_or_transposed_recurrent_term() -> None:
+    """h·W_·h (row-vector habit) or no W_·h h at all must fail the public check, not only
+    the hidden one: a constant W_·h with the example's h (summing to 0) hid both."""
+    from reference.sheet10 import lstm_step
+
+    def transposed(x, h, c, params):
+        flipped = {
+            k: v.T if k.startswith("W_") and k.endswith("h") else v for k, v in params.items()
+        }
+        return lstm_step(x, h, c, flipped)
+
+    def no_recurrence(x, h, c, params):
+        return lstm_step(x, np.zeros_like(h), c, params)
+
+    for wrong in (transposed, no_recurrence):
+        verdicts = grade_in_process(SHEET, "lstm_step", wrong)
+        assert verdicts["10.2.lstm_step.example"].status == "failed", wrong.__name__
