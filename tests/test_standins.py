@@ -109,3 +109,36 @@ def test_a_forged_stand_in_list_is_not_a_worker_answer(stand_ins):
     answer = {"ok": True, "functions": [], "cell_errors": [], "stand_ins": stand_ins}
     assert malformed_answer("load", answer) is not None
     assert malformed_answer("load", {**answer, "stand_ins": ["matplotlib"]}) is None
+
+
+def test_a_library_probing_for_a_display_library_gets_its_import_error(monkeypatch):
+    """torch.hub tries ``import tqdm`` and falls back on ImportError: installed code gets the
+    real ImportError, the submission's own code (any other file) the stand-in."""
+    import os
+    import sysconfig
+
+    monkeypatch.setattr(standins, "LIBRARIES", ("no_such_plotting_lib",))
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.delitem(sys.modules, "no_such_plotting_lib", raising=False)
+    used = standins.install()
+    library = os.path.join(sysconfig.get_paths()["purelib"], "somepkg", "hub.py")
+    with pytest.raises(ModuleNotFoundError):
+        exec(compile("import no_such_plotting_lib", library, "exec"), {})
+    assert used == []
+    student: dict = {}
+    exec(compile("import no_such_plotting_lib as lib", "/scratch/submission.py", "exec"), student)
+    assert isinstance(student["lib"].plot(), standins.Nothing)
+    assert used == ["no_such_plotting_lib"]
+
+
+def test_importing_torch_notes_no_stand_in(tmp_path):
+    """``import torch`` probes for tqdm: no report of a torch submission may say that the
+    student imported a stand-in for it."""
+    path = tmp_path / "torch_counts.py"
+    path.write_text(
+        "import torch\n\n\ndef lstm_param_count(d, n):\n    return 4 * n * (d + n + 1)\n"
+    )
+    (report,) = grade_json_parallel({"torch": (path, "--sheet", "10")}).values()
+    counts = [c for c in report["checks"] if c["function"] == "lstm_param_count"]
+    assert counts and all(c["status"] == "passed" for c in counts)
+    assert not any("tqdm" in note for note in report["notes"]), report["notes"]
