@@ -815,6 +815,13 @@ BUGS = [
             "return c_new, torch.tanh(c_new) * o",
         ),
     ),
+    bug(  # W_·h applied as h W_·h (the row-vector habit): W_·hᵀ h
+        "lstm_recurrent_transposed",
+        "10",
+        "pure_python.py",
+        "lstm_step",
+        ('_mv(P[f"W_{gate}h"], h)', '_mv(list(zip(*P[f"W_{gate}h"])), h)'),
+    ),
     bug(  # no output gate: h' = tanh(c')
         "lstm_three_gates",
         "10",
