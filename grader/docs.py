@@ -105,8 +105,9 @@ CHECK_FIELDS = (
     (
         "seed",
         "integer",
-        "hidden checks only: the seed of its random inputs; grading again with the same "
-        "`--seed` gives the same inputs",
+        "hidden checks only: the seed of its random inputs, drawn from `--seed`, the check "
+        "and the submission's code; grading the same code again with the same `--seed` "
+        "gives the same inputs, a changed submission gets new ones",
     ),
     ("hint", "string", "only when the answer matches a known mistake: what the mistake is"),
     (

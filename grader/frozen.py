@@ -266,7 +266,7 @@ class FrozenCheck:
         """Hidden checks are listed, never run: their inputs are not in the kit."""
         return not self.hidden
 
-    def seed(self, check_id: str, run_seed: int) -> None:
+    def seed(self, check_id: str, run_seed: int, code: str = "") -> None:
         return None
 
     def make_cases(self, seed: int | None) -> list[FrozenCase]:

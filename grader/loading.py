@@ -9,6 +9,7 @@ a message a student can act on; it never becomes a grader traceback.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -82,6 +83,14 @@ class Source:
     cells: list[str]
     notebook: bool
     notes: list[str] = field(default_factory=list)
+
+    def code_digest(self) -> str:
+        """A digest of the code that runs: a notebook's outputs and markdown do not change it."""
+        h = hashlib.sha256()
+        for cell in self.cells:
+            data = cell.encode("utf-8", "surrogatepass")
+            h.update(len(data).to_bytes(8, "little") + data)
+        return h.hexdigest()
 
 
 def is_notebook(name: str) -> bool:

@@ -256,9 +256,10 @@ def _run_checks(
     missing: dict[str, Verdict] = {}
     results = []
     total = sum(len(e.checks) for e in sheet.exercises)
+    code = session.source.code_digest()
     for exercise, check in sheet.iter_checks():
         cid = sheet.check_id(exercise, check)
-        seed = check.seed(cid, options.run_seed)
+        seed = check.seed(cid, options.run_seed, code)
         if options.progress is not None:
             options.progress(len(results), total, cid)
         if not check.graded_here:

@@ -46,7 +46,12 @@ class Options:
 def add_grading_arguments(parser: argparse.ArgumentParser) -> None:
     """The seed and time limits, spelt the same in every command that grades."""
     parser.add_argument(
-        "--seed", type=int, default=0, help="vary the hidden random inputs (default 0)"
+        "--seed",
+        type=int,
+        default=0,
+        help="vary the hidden random inputs (default 0); they also depend on the "
+        "submission's code, so a changed file gets new ones and inputs read off one "
+        "report are no use to the next version",
     )
     parser.add_argument(
         "--timeout",

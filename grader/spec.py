@@ -86,11 +86,17 @@ class Check(Model):
         """Whether this grader runs the check (a student kit lists its hidden checks only)."""
         return True
 
-    def seed(self, check_id: str, run_seed: int) -> int | None:
-        """A stable seed per check, so a run is reproducible and the report can name it."""
+    def seed(self, check_id: str, run_seed: int, code: str = "") -> int | None:
+        """A stable seed per check, so a run is reproducible and the report can name it.
+
+        The runner passes ``code``, a digest of the submission's code: hidden inputs
+        that a submission smuggled out (in an exception's text, say) are then of no
+        use to the next version of it, which gets inputs of its own.
+        """
         if self.generate is None:
             return None
-        digest = hashlib.sha256(f"{check_id}:{run_seed}".encode()).digest()
+        key = f"{check_id}:{run_seed}" + (f":{code}" if code else "")
+        digest = hashlib.sha256(key.encode()).digest()
         return int.from_bytes(digest[:4], "little")
 
     def make_cases(self, seed: int | None) -> list[Case]:
