@@ -235,8 +235,8 @@ MISTAKES: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
         ),
         (
             "returns_every_step",
-            "Return only the last step's logits p_T, a vector of shape (K,): not p_t for every t "
-            "(nor p_T as a (1, K) row, which is what one step of that gives).",
+            "Return only the last step's logits p_T, of shape (K,): not p_t for every t, "
+            "nor a (1, K) row.",
             _rnn_forward_every_step,
         ),
     ],
