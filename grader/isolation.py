@@ -210,14 +210,12 @@ def own_uid_works(method: str) -> bool:
     """
     if not own_uid_wanted(method):
         return False
-    uid = str(WORKER_UIDS[0])
     probe = [sys.executable, "-I", "-c", "import numpy"]
     if method == "unshare":
-        unshare = shutil.which("unshare")
-        if unshare is None:
+        unshare, drop = shutil.which("unshare"), become(WORKER_UIDS[0])
+        if unshare is None or drop is None:
             return False
-        cmd = [unshare, *unshare_args(), "--setuid", uid, "--setgid", uid, *probe]
-        return _runs(cmd, cwd="/", timeout=60)
+        return _runs([unshare, *unshare_args(), *drop, *probe], cwd="/", timeout=60)
     try:
         proc = subprocess.run(
             probe,
@@ -232,6 +230,21 @@ def own_uid_works(method: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
+
+
+def become(uid: int) -> list[str] | None:
+    """The command that ``unshare`` runs, as root, to start the worker as ``uid``; None
+    without ``setpriv`` (util-linux 2.33 or later).
+
+    Not ``unshare --setuid``: a change of uid clears the parent-death signal that
+    ``--kill-child`` set, so a worker would outlive a grader that was killed.
+    ``setpriv`` sets that signal again after the change.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    ids = str(uid)
+    return [setpriv, "--reuid", ids, "--regid", ids, "--clear-groups", "--pdeathsig", "KILL"]
 
 
 def worker_uid() -> int:

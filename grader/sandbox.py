@@ -34,6 +34,7 @@ from grader.isolation import (
     SCRATCH,
     WORKER_DIR,
     Isolation,
+    become,
     bwrap_args,
     isolation,
     own_uid_works,
@@ -356,7 +357,7 @@ class Worker:
         self._files = self._files or self._stage_worker_files()
         if self.uid is None and own_uid_works(iso.method):
             self.uid = worker_uid()
-        uid = self.uid if iso.method in ("unshare", "process") else None
+        uid = self.uid if own_uid_works(iso.method) else None
         python = sys.executable
         home = SCRATCH if iso.method == "bubblewrap" else self._home(uid)
         env = _worker_env(home)
@@ -365,8 +366,8 @@ class Worker:
             command = [python, "-I", f"{WORKER_DIR}/worker.py"]
             cmd = bwrap_args(shutil.which("bwrap") or "bwrap", self._files, self.limits, command)
         elif iso.method == "unshare":
-            ids = ["--setuid", str(uid), "--setgid", str(uid)] if uid is not None else []
-            cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *ids, *worker]
+            as_uid = (become(uid) or []) if uid is not None else []  # known to work: probed
+            cmd = [shutil.which("unshare") or "unshare", *unshare_args(), *as_uid, *worker]
         else:
             cmd = worker
         self.cgroup = make_cgroup(self.limits) if cgroup_problem() is None else None

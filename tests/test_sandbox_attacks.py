@@ -1051,3 +1051,58 @@ def test_hostile_a_root_grader_without_bubblewrap_runs_no_submission_as_root(
     assert report["score"] == WITHOUT_GRAD, f"{grad['status']}: {grad['message']}"
     assert grad["status"] == "failed", grad["message"]
     assert scene.snapshot() == before and not planted
+
+
+# The grader dies (killed, out of memory) while a submission with a uid of its own
+# computes: the worker must die with it, as every other worker does.
+KILLED_GRADER = """
+import os, signal, sys, time
+from grader.isolation import Isolation
+from grader.sandbox import Worker
+
+worker = Worker(method=Isolation(sys.argv[1], False, "test"))
+worker.start()
+spin = {"op": "load", "filename": "s.py", "notebook": False, "cells": ["while True:\\n    pass\\n"]}
+worker.send(spin)
+print(worker.uid, flush=True)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and not any(
+    os.stat(f"/proc/{p}").st_uid == worker.uid for p in os.listdir("/proc") if p.isdigit()
+):
+    time.sleep(0.05)
+time.sleep(0.5)  # the worker is in the submission's loop now
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _pids_of(uid: int) -> list[int]:
+    """The live processes of ``uid`` (a zombie, not yet reaped, runs nothing)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            if not name.isdigit() or os.stat(f"/proc/{name}").st_uid != uid:
+                continue
+            state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                pids.append(int(name))
+    return pids
+
+
+@pytest.mark.parametrize("method", ["process", "unshare"])
+def test_hostile_a_worker_with_a_uid_of_its_own_dies_with_a_killed_grader(
+    method, world_readable_python
+):
+    if method == "unshare" and shutil.which("unshare") is None:
+        pytest.skip("no unshare")
+    cmd = [world_readable_python, "-c", KILLED_GRADER, method]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    uid = int(proc.stdout.split()[0])
+    deadline = time.monotonic() + 5
+    while _pids_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = _pids_of(uid)
+    for pid in survivors:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not survivors, "the worker outlived the grader"
