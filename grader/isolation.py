@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -247,12 +248,29 @@ def become(uid: int) -> list[str] | None:
     return [setpriv, "--reuid", ids, "--regid", ids, "--clear-groups", "--pdeathsig", "KILL"]
 
 
+_TAKEN: set[int] = set()  # the uids this grader's live workers run as
+_TAKEN_LOCK = threading.Lock()  # grade batch --jobs starts workers from several threads
+
+
 def worker_uid() -> int:
-    """A uid for one of a root grader's workers, drawn at random so that the workers of
-    several graders at once (``grade batch --jobs``, CI shards) share none."""
+    """A uid for one of a root grader's workers, none of whose other workers has it
+    (``grade batch --jobs``): two with one uid could signal each other and read each
+    other's scratch. Drawn at random, so the workers of several graders at once (CI
+    shards on one machine) are unlikely to share one. Given back by ``release_uid``."""
     import secrets
 
-    return WORKER_UIDS[secrets.randbelow(len(WORKER_UIDS))]
+    with _TAKEN_LOCK:
+        while True:
+            uid = WORKER_UIDS[secrets.randbelow(len(WORKER_UIDS))]
+            if uid not in _TAKEN:
+                _TAKEN.add(uid)
+                return uid
+
+
+def release_uid(uid: int) -> None:
+    """The worker that ran as ``uid`` is gone for good."""
+    with _TAKEN_LOCK:
+        _TAKEN.discard(uid)
 
 
 def _user_name() -> str:

@@ -38,6 +38,7 @@ from grader.isolation import (
     bwrap_args,
     isolation,
     own_uid_works,
+    release_uid,
     unshare_args,
     worker_uid,
 )
@@ -576,6 +577,9 @@ class Worker:
             if d:
                 _remove_tree(d)
         self._files = self._scratch = None
+        if self.uid is not None:
+            release_uid(self.uid)
+            self.uid = None
 
 
 # Prefixes every machine has: naming them tells nothing about this host.

@@ -143,6 +143,23 @@ def test_forced_process_mode_says_so(monkeypatch, fresh_isolation):
         assert "read and write your files" in iso.note
 
 
+def test_workers_of_one_grader_never_share_a_uid(monkeypatch):
+    """``grade batch --jobs`` runs several workers at once: two with one uid could signal
+    each other and read each other's scratch. The draw is random; a repeat is drawn again."""
+    draws = iter([0, 0, 1])
+    monkeypatch.setattr(secrets, "randbelow", lambda n: next(draws))
+    first, second = iso_mod.worker_uid(), iso_mod.worker_uid()
+    try:
+        assert first != second
+    finally:
+        iso_mod.release_uid(first)
+        iso_mod.release_uid(second)
+    monkeypatch.setattr(secrets, "randbelow", lambda n: 0)
+    again = iso_mod.worker_uid()  # a released uid may be drawn again
+    iso_mod.release_uid(again)
+    assert again == first
+
+
 def test_unknown_isolation_value_is_reported_not_obeyed(monkeypatch, fresh_isolation):
     monkeypatch.setenv("GRADER_ISOLATION", "chroot")
     iso = fresh_isolation()
