@@ -14,8 +14,9 @@ student's files and network.
 When it is assigned: right after ``Popen`` returns, before the worker is sent
 anything. Until it reads its first request the worker runs only Python's
 start-up (``-I``: no user site-packages, no ``PYTHONPATH``, no current folder
-on the path), ``worker.py``'s own imports (numpy and ``wire``, from a staged
-folder that holds only those two files) and then blocks reading stdin (see
+on the path), ``worker.py``'s own imports (numpy, and ``wire`` and ``standins``
+from a staged folder that holds only the worker's files, ``sandbox.WORKER_FILES``)
+and then blocks reading stdin (see
 ``worker.main``); no student code runs before the first ``load`` request. One
 thing a job cannot close: a submission graded earlier, with the student's
 rights and no filesystem isolation, could have written into a Python install
