@@ -249,6 +249,11 @@ def test_gradients_by_forward_differences_fail(function):
 def _judge(function: str, impl, notes: list[str] | None = None):
     sheet = load("2")
     check = next(c for _, c in sheet.iter_checks() if c.function == function)
+    return _judged(sheet, check, impl, notes)
+
+
+def _judged(sheet, check, impl, notes: list[str] | None = None):
+    """``impl``'s answer to the check's first public case, judged as the runner judges it."""
     case = check.make_cases(None)[0]
     expected = truth(sheet, check, case)
     return judge_answer(
@@ -318,16 +323,7 @@ def test_close_mask_gives_the_float32_allowance_only_when_asked():
 def _judge_check(check_id: str, impl):
     sheet = load("2")
     check = next(c for e, c in sheet.iter_checks() if sheet.check_id(e, c) == check_id)
-    case = check.make_cases(None)[0]
-    expected = truth(sheet, check, case)
-    return judge_answer(
-        check,
-        case,
-        expected,
-        answer_from(impl, case),
-        [],
-        noise=lambda: rounding_noise(sheet, check, case, expected),
-    )
+    return _judged(sheet, check, impl)
 
 
 def _logcosh(y, t, dtype=np.float64):
