@@ -263,7 +263,7 @@ def discover(root: Path, sheet_id: str) -> list[Submission]:
     so a link, a FIFO or a device is named, never opened, and however deep or
     wide a student's folder, the walk stays within its budget.
     """
-    found = []
+    found: list[tuple[str, Submission]] = []
     root_fd = os.open(root, _DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
     try:
         for name, mode in sorted(_listing(root_fd)):
@@ -272,14 +272,36 @@ def discover(root: Path, sheet_id: str) -> list[Submission]:
             suffixed = name.lower().endswith(SUFFIXES)
             shown = readable(name)
             if stat.S_ISREG(mode) and suffixed:
-                found.append(Submission(shown, root / name, shown, parts=(name,)))
+                found.append((name, Submission(shown, root / name, shown, parts=(name,))))
             elif stat.S_ISDIR(mode):
-                found.append(_from_folder(root, root_fd, name, sheet_id))
+                found.append((name, _from_folder(root, root_fd, name, sheet_id)))
             elif stat.S_ISLNK(mode) or (suffixed and not stat.S_ISREG(mode)):
-                found.append(Submission(shown, None, shown, REFUSED, _not_read(shown, mode)))
+                refused = Submission(shown, None, shown, REFUSED, _not_read(shown, mode))
+                found.append((name, refused))
     finally:
         os.close(root_fd)
-    return found
+    return _own_ids(found)
+
+
+def _own_ids(found: list[tuple[str, Submission]]) -> list[Submission]:
+    """The submissions, each under an id no other has.
+
+    ``readable`` can give a name that is not UTF-8 (Latin-1 ``café.py``, shown as
+    ``caf\\xe9.py``) the id that another entry's real name already is; under one
+    id, one row's grade would overwrite the other's. The real name keeps its id;
+    an escaped one that collides gets `` (2)``, `` (3)``... added.
+    """
+    taken = {sub.id for name, sub in found if sub.id == name}
+    unique = []
+    for name, sub in found:
+        if sub.id != name:
+            base, k = sub.id, 1
+            while sub.id in taken:
+                k += 1
+                sub = replace(sub, id=f"{base} ({k})")
+            taken.add(sub.id)
+        unique.append(sub)
+    return unique
 
 
 def readable(name: str) -> str:

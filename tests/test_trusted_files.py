@@ -384,3 +384,15 @@ def test_hostile_gradescope_reads_an_upload_as_batch_reads_a_folder(tmp_path):
     assert deep.returncode == 0, deep.stderr[-3000:]
     results = json.loads((tmp_path / "deep" / "results" / "results.json").read_text())
     assert results["score"] == 0.0 and "levels deep not looked into" in results["output"]
+
+
+def test_hostile_a_name_that_is_not_utf8_never_takes_another_entrys_id(tmp_path):
+    """Latin-1 ``café.py`` is shown as ``caf\\xe9.py``, which is also a name one can give a
+    file: under one id the two rows overwrote each other, and one grade was lost."""
+    shutil.copy(SHEET2 / "correct.py", tmp_path / "caf\\xe9.py")
+    shutil.copy(SHEET2 / "broken.py", os.fsencode(tmp_path) + b"/caf\xe9.py")
+    os.mkdir(os.fsencode(tmp_path) + b"/M\xfcller")  # and a folder that collides with nothing
+    found = {s.id: s for s in batch.discover(tmp_path, "2")}
+    assert len(found) == 3, sorted(found)
+    assert found["caf\\xe9.py"].path == tmp_path / "caf\\xe9.py"  # the name as it is on disk
+    assert "M\\xfcller" in found
