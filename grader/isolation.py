@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -204,14 +205,17 @@ def own_uid_wanted(method: str) -> bool:
 
 @cache
 def own_uid_works(method: str) -> bool:
-    """Whether a worker under ``method`` runs (Python and numpy start) as a uid of its own.
+    """Whether a worker under ``method`` runs as a uid of its own: Python and numpy start,
+    and the temp folder that the worker's files and scratch are made in can be entered.
 
     Tried once for real: a root grader whose Python lives where only root may
-    read (a venv in /root) keeps running its workers as root, and says so.
+    read (a venv in /root), or whose TMPDIR does, keeps running its workers as
+    root, and says so.
     """
     if not own_uid_wanted(method):
         return False
-    probe = [sys.executable, "-I", "-c", "import numpy"]
+    enter = "import numpy, os, sys; os.stat(os.path.join(sys.argv[1], os.curdir))"
+    probe = [sys.executable, "-I", "-c", enter, tempfile.gettempdir()]
     if method == "unshare":
         unshare, drop = shutil.which("unshare"), become(WORKER_UIDS[0])
         if unshare is None or drop is None:

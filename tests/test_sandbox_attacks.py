@@ -1106,3 +1106,28 @@ def test_hostile_a_worker_with_a_uid_of_its_own_dies_with_a_killed_grader(
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     assert not survivors, "the worker outlived the grader"
+
+
+def test_a_root_grader_whose_temp_folder_only_root_may_enter_keeps_its_workers_as_root(
+    world_readable_python, tmp_path
+):
+    """The worker's files are staged in the temp folder: a uid of its own that cannot reach
+    them could start no worker, and every check of every submission would be an error."""
+    private = tmp_path / "private"  # pytest's own tmp is root's only, as a TMPDIR in /root is
+    private.mkdir(mode=0o700)
+    env = {"PATH": os.environ["PATH"], "TMPDIR": str(private), "GRADER_ISOLATION": "process"}
+    cmd = [
+        world_readable_python,
+        "-m",
+        "grader",
+        EXAMPLES / "sheet2" / "correct.py",
+        "--sheet",
+        "2",
+    ]
+    proc = subprocess.run(
+        [*cmd, "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["score"] == report["max_score"], report.get("load_error")
+    assert "uid of its own" not in report["isolation"]["note"], report["isolation"]
