@@ -257,18 +257,39 @@ _TAKEN_LOCK = threading.Lock()  # grade batch --jobs starts workers from several
 
 
 def worker_uid() -> int:
-    """A uid for one of a root grader's workers, none of whose other workers has it
-    (``grade batch --jobs``): two with one uid could signal each other and read each
-    other's scratch. Drawn at random, so the workers of several graders at once (CI
-    shards on one machine) are unlikely to share one. Given back by ``release_uid``."""
+    """A uid for one of a root grader's workers that no other worker has: two with one uid
+    could signal each other and read each other's scratch. Drawn at random, and drawn
+    again while one of this grader's workers has it (``grade batch --jobs``) or a live
+    process runs as it (another grader's, CI shards on one machine). Given back by
+    ``release_uid``."""
     import secrets
 
     with _TAKEN_LOCK:
         while True:
             uid = WORKER_UIDS[secrets.randbelow(len(WORKER_UIDS))]
-            if uid not in _TAKEN:
+            if uid not in _TAKEN and uid not in _live_uids():
                 _TAKEN.add(uid)
                 return uid
+
+
+def _live_uids() -> set[int]:
+    """The real uids of the processes running now (from /proc: a process that made
+    itself undumpable shows its files as root's, not its status)."""
+    uids = set()
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return uids
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Uid:"):
+                        uids.add(int(line.split()[1]))
+                        break
+        except (OSError, ValueError, IndexError):
+            continue  # gone since the listing
+    return uids
 
 
 def release_uid(uid: int) -> None:

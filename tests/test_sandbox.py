@@ -160,6 +160,22 @@ def test_workers_of_one_grader_never_share_a_uid(monkeypatch):
     assert again == first
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_uid_that_a_live_process_runs_as_is_never_a_workers(monkeypatch):
+    """Another grader's worker (CI shards on one machine) or a process left over has it."""
+    busy = iso_mod.WORKER_UIDS[0]
+    other = subprocess.Popen(["sleep", "60"], user=busy, group=busy, extra_groups=[])
+    try:
+        draws = iter([0, 1])
+        monkeypatch.setattr(secrets, "randbelow", lambda n: next(draws))
+        uid = iso_mod.worker_uid()
+        iso_mod.release_uid(uid)
+        assert uid == iso_mod.WORKER_UIDS[1]
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_unknown_isolation_value_is_reported_not_obeyed(monkeypatch, fresh_isolation):
     monkeypatch.setenv("GRADER_ISOLATION", "chroot")
     iso = fresh_isolation()
