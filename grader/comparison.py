@@ -262,6 +262,15 @@ def computed_in_float32(value: Any) -> bool:
     return found
 
 
+def float32_dtype(value: Any) -> bool:
+    """Whether a float32 or float16 array, scalar or tensor is anywhere in an answer.
+
+    Stronger evidence than ``computed_in_float32``: float64 work that returns an
+    input or small integers as floats lands on float32 numbers too.
+    """
+    return any(a.dtype.itemsize < 8 for a in _float_leaves(value, 0))
+
+
 def _float_leaves(value: Any, depth: int) -> Any:
     """The answer's floating-point arrays and numbers, as arrays of their own dtype."""
     if depth > 64:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.comparison import AllClose, Unusable, computed_in_float32, short
+from grader.comparison import AllClose, Unusable, computed_in_float32, float32_dtype, short
 from grader.isolation import Isolation, isolation
 from grader.loading import LoadError, Source
 from grader.sandbox import Reply, neutral_paths
@@ -437,7 +437,7 @@ def judge_answer(
     problem = _compare(check, expected, got, public)
     if problem and noise is not None and check.compare.uses_noise():
         problem = _float32_pass(check, expected, got, public, problem, noise, notes)
-    elif problem and _needs_float64(check, problem, got):
+    elif problem and _needs_float64(check, problem, got, expected, public, noise):
         problem += (
             f"; this check demands float64 accuracy (rtol {check.compare.rtol:g}) and your "
             "answer is float32 work, which keeps about 7 digits: compute it in float64"
@@ -479,7 +479,9 @@ def _float32_pass(
             if notes is not None:
                 notes.append(JUDGED_AS_FLOAT32)
             return None
-        if not _about_values(second):  # a shape or a type: rounding has nothing to do with it
+        if not _about_values(second) or not float32_dtype(got):
+            # a shape or a type, or float64 work that merely lands on float32 numbers (an
+            # input returned as is): rounding has nothing to do with it
             return second
         return f"{second} ({JUDGED_AS_FLOAT32}, allowing for its rounding)"
     if _compare(check, expected, got, public, noise()) is not None:
@@ -497,10 +499,19 @@ def _about_values(problem: str) -> bool:
     return "values differ" in problem or "wrong value" in problem
 
 
-def _needs_float64(check: Check, problem: str, got: Any) -> bool:
+def _needs_float64(
+    check: Check,
+    problem: str,
+    got: Any,
+    expected: Any,
+    public: bool,
+    noise: Callable[[], Any] | None,
+) -> bool:
     """A float32 answer missed a check that allows no float32 rounding (logcosh's 1e-9).
 
-    The numbers then look right to 7 digits, so the message must say what to change.
+    The numbers then look right to 7 digits, so the message must say what to change;
+    an answer that float32 rounding does not explain (``return y``, its numbers float32
+    exact) is a plain mistake, and telling it to use float64 would mislead.
     """
     compare = check.compare
     return (
@@ -509,6 +520,8 @@ def _needs_float64(check: Check, problem: str, got: Any) -> bool:
         and compare.rtol > 0
         and _about_values(problem)
         and computed_in_float32(got)
+        and noise is not None
+        and _compare(check, expected, got, public, noise()) is None
     )
 
 
