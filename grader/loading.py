@@ -2,18 +2,24 @@
 
 A ``.py`` file is one cell; a notebook is its code cells in order, with IPython
 line magics and shell lines blanked (they are not Python) and cells under a
-non-Python cell magic skipped. Anything unreadable becomes a ``LoadError`` with
-a message a student can act on; it never becomes a grader traceback.
+non-Python cell magic skipped. What a file holds decides, not its name: a
+notebook saved as ``.py`` is read as a notebook and Python saved as ``.ipynb``
+as a module, each with a note telling the student to rename it. Anything
+unreadable becomes a ``LoadError`` with a message a student can act on; it
+never becomes a grader traceback.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
+import io
 import json
 import os
 import re
 import stat
+import tokenize
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,8 +117,11 @@ def parse_submission(data: bytes, name: str) -> Source:
     """The cells of a submission whose bytes were read already (a notebook if ``name`` says so)."""
     if is_notebook(name):
         source = _read_notebook(data)
+    elif _NOTEBOOK_START.match(data) and b'"nbformat"' in data:
+        source = _read_notebook(data, [NOTEBOOK_AS_PY])
     else:
-        source = Source("submission.py", [_decode(data)], False)
+        notes: list[str] = []
+        source = Source("submission.py", [_decode(data, notes)], False, notes)
     code = sum(len(c.encode("utf-8", "surrogatepass")) for c in source.cells)
     if code > MAX_CODE_BYTES:
         raise LoadError(f"the code is {code >> 20} MiB; the limit is {MAX_CODE_BYTES >> 20} MiB")
@@ -340,22 +349,69 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.1f} MiB" if size < (10 << 20) else f"{size >> 20} MiB"
 
 
-def _decode(data: bytes) -> str:
+_NOTEBOOK_START = re.compile(rb"\s*\{")
+NOTEBOOK_AS_PY = (
+    "this .py file holds a Jupyter notebook (its JSON), so it was graded as a notebook: "
+    "name it .ipynb, or export it from Jupyter as a Python script"
+)
+PY_AS_NOTEBOOK = (
+    "this .ipynb file holds Python source, not a notebook's JSON, so it was graded as a "
+    ".py module: name it .py"
+)
+UTF16 = (
+    "the file is saved as UTF-16 (graded anyway), but Python reads only UTF-8 source: "
+    "save it as UTF-8"
+)
+
+
+def _decode(data: bytes, notes: list[str]) -> str:
+    """The text of a file, as Python would read it, or a ``LoadError`` saying how to save it.
+
+    UTF-8 (with or without a BOM) or the encoding a ``# -*- coding: … -*-`` line
+    declares, as Python reads source; UTF-16 with a BOM too (what Windows
+    Notepad and PowerShell's ``>`` save), with a note.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = "\x00"
+        if "\x00" not in text:
+            notes.append(UTF16)
+            return _not_empty(text)
     if b"\x00" in data:
         raise LoadError("this is a binary file, not Python source")
+    encoding = _declared_encoding(data)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        declared = "" if encoding == "utf-8-sig" else f" {encoding}, as its coding line says"
         raise LoadError(
-            f"the file is not valid UTF-8 (byte {exc.start}, line {line}); save it as UTF-8"
+            f"the file is not valid{declared or ' UTF-8'} (byte {exc.start}, line {line}); "
+            "save it as UTF-8"
         ) from None
+    return _not_empty(text)
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The encoding a PEP 263 coding line declares, else UTF-8 (a BOM skipped)."""
+    if b"coding" not in data[:1024]:
+        return "utf-8-sig"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown encoding, or one that contradicts a BOM
+        return "utf-8-sig"
+    return "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def _not_empty(text: str) -> str:
     if not text.strip():
         raise LoadError("the file is empty")
     return text
 
 
-def _read_notebook(data: bytes) -> Source:
+def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
     """The code cells of a notebook; a notebook that bends the format is still graded.
 
     Only JSON that is not a notebook at all is refused: a file saved by another
@@ -374,14 +430,22 @@ def _read_notebook(data: bytes) -> Source:
             f"the notebook holds about {items:,} JSON values; the limit is {MAX_JSON_ITEMS:,}: "
             "clear its outputs and submit it again"
         )
-    text = _decode(data)
+    notes = list(notes or ())
+    text = _decode(data, notes)
     try:
         nb = json.loads(text)
     except (ValueError, RecursionError) as exc:
+        start = text.lstrip()[:1]
+        if start == "<":
+            raise LoadError(
+                "this is a web page (HTML), not a Jupyter notebook: hand in the .ipynb file "
+                "that Jupyter saves, not an HTML export or a downloaded page"
+            ) from None
+        if start not in ("{", "["):
+            return Source("submission.py", [text], False, [*notes, PY_AS_NOTEBOOK])
         raise LoadError(f"this is not a valid Jupyter notebook: {str(exc)[:200]}") from None
     if not isinstance(nb, dict):
         raise LoadError("this is not a valid Jupyter notebook: it is not a JSON object")
-    notes = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns on stderr about missing ids etc.
         nb = _as_version_4(nb)
@@ -397,8 +461,18 @@ def _read_notebook(data: bytes) -> Source:
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             notes.append(f"the notebook bends the notebook format ({first[:120]}); graded anyway")
-    cells = []
+    if not raw_cells:
+        raise LoadError(
+            "the notebook is empty (it has no cells): was it saved? Save it in Jupyter "
+            "(Ctrl+S) and hand in the saved file"
+        )
+    cells: list[str] = []
+    markdown_defs: list[tuple[int, list[str]]] = []
     for index, cell in enumerate(raw_cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            names = _defined_in_markdown(cell)
+            if names:
+                markdown_defs.append((index, names))
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         raw = cell.get("source", "")
@@ -410,9 +484,32 @@ def _read_notebook(data: bytes) -> Source:
         if note:
             notes.append(f"cell {index + 1}: {note}")
         cells.append(source)
-    if not any(c.strip() for c in cells):
-        raise LoadError("the notebook has no code cells")
-    return Source("submission.ipynb", cells, notebook=True, notes=notes)
+    code = "\n".join(cells)
+    stranded = []
+    for index, names in markdown_defs:
+        lost = [n for n in names if not re.search(rf"^\s*def\s+{re.escape(n)}\b", code, re.M)]
+        if lost:
+            shown = ", ".join(f"`def {n}`" for n in lost[:3]) + (", …" if len(lost) > 3 else "")
+            stranded.append(
+                f"cell {index + 1} is a Markdown cell holding Python ({shown}), so it does "
+                "not run: change its type to Code"
+            )
+    if not code.strip():
+        raise LoadError("; ".join(["the notebook has no code cells", *stranded[:3]]))
+    return Source("submission.ipynb", cells, notebook=True, notes=notes + stranded[:10])
+
+
+_DEF = re.compile(r"^\s*def\s+([^\W\d]\w*)\s*\(", re.M)
+
+
+def _defined_in_markdown(cell: dict) -> list[str]:
+    """The functions a Markdown cell defines in Python, as a cell of code typed by mistake."""
+    raw = cell.get("source", "")
+    if isinstance(raw, list) and all(isinstance(part, str) for part in raw):
+        raw = "".join(raw)
+    if not isinstance(raw, str) or "def" not in raw:
+        return []
+    return _DEF.findall(raw)[:20]
 
 
 def _as_version_4(nb: dict) -> dict:

@@ -7,9 +7,13 @@ proves the report names the slip instead of misleading them.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 
 from conftest import answer_from
+from grader.loading import LoadError, parse_submission
 from grader.rounding import rounding_noise
 from grader.runner import judge_answer, truth
 from grader.sheets import load
@@ -40,3 +44,79 @@ def test_careless_far_off_float64_answer_is_not_told_to_use_float64():
 def test_careless_far_off_float64_answer_is_not_said_judged_as_float32():
     verdict = _careless_judge("2.2.logcosh.values", lambda y, t: np.asarray(y) - np.asarray(t))
     assert verdict.status == "failed" and "float32" not in verdict.message
+
+
+# Files saved the wrong way: graded as what they hold, or told how to save them.
+
+_CARELESS_CODE = "import numpy as np\n\n\ndef logcosh_grad(y, t):\n    return np.tanh(y - t)\n"
+
+
+def _careless_notebook(cells: list[tuple[str, str]]) -> bytes:
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": kind, "metadata": {}, "source": src}
+                | ({"execution_count": None, "outputs": []} if kind == "code" else {})
+                for kind, src in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 4,
+        }
+    ).encode()
+
+
+def test_careless_notebook_saved_as_py_is_graded_as_a_notebook():
+    source = parse_submission(_careless_notebook([("code", _CARELESS_CODE)]), "sheet2.py")
+    assert source.notebook and "def logcosh_grad" in source.cells[0]
+    assert any(".ipynb" in note for note in source.notes)
+
+
+def test_careless_python_saved_as_ipynb_is_graded_as_python():
+    source = parse_submission(_CARELESS_CODE.encode(), "sheet2.ipynb")
+    assert not source.notebook and source.cells == [_CARELESS_CODE]
+    assert any("name it .py" in note for note in source.notes)
+
+
+def test_careless_html_export_saved_as_ipynb_says_what_to_hand_in():
+    with pytest.raises(LoadError, match="HTML"):
+        parse_submission(b"<!DOCTYPE html><html>...</html>", "sheet2.ipynb")
+
+
+def test_careless_utf16_file_is_read_with_a_note():
+    source = parse_submission(("# Lösung\n" + _CARELESS_CODE).encode("utf-16"), "sheet2.py")
+    assert source.cells == ["# Lösung\n" + _CARELESS_CODE]
+    assert any("UTF-16" in note and "UTF-8" in note for note in source.notes)
+
+
+def test_careless_declared_latin1_is_read_as_python_reads_it():
+    data = ("# -*- coding: latin-1 -*-\n# Jürgen\n" + _CARELESS_CODE).encode("latin-1")
+    assert "Jürgen" in parse_submission(data, "sheet2.py").cells[0]
+    with pytest.raises(LoadError, match="not valid UTF-8"):
+        parse_submission("# Jürgen\n".encode("latin-1") + data, "sheet2.py")
+
+
+def test_careless_unsaved_notebook_is_told_to_save():
+    with pytest.raises(LoadError, match="saved"):
+        parse_submission(_careless_notebook([]), "sheet2.ipynb")
+
+
+def test_careless_code_in_a_markdown_cell_is_named():
+    with pytest.raises(
+        LoadError, match="cell 1 is a Markdown cell holding Python \\(`def logcosh_grad`\\)"
+    ):
+        parse_submission(_careless_notebook([("markdown", _CARELESS_CODE)]), "s.ipynb")
+    source = parse_submission(
+        _careless_notebook(
+            [("markdown", _CARELESS_CODE), ("code", "def relu(z):\n    return z\n")]
+        ),
+        "s.ipynb",
+    )
+    assert any("cell 1 is a Markdown cell" in note for note in source.notes)
+    explained = parse_submission(
+        _careless_notebook(
+            [("markdown", "```\n" + _CARELESS_CODE + "```"), ("code", _CARELESS_CODE)]
+        ),
+        "s.ipynb",
+    )
+    assert not any("Markdown" in note for note in explained.notes)
