@@ -9,6 +9,7 @@ timed out once is not run again, so a whole run stays bounded.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -284,7 +285,9 @@ def _run_checks(
         if verdict.status == "timeout":
             timed_out.add(check.function)
         if verdict.missing:
-            verdict.hint = _did_you_mean(check.function, defined)
+            verdict.hint = _did_you_mean(check.function, defined) or _not_at_top_level(
+                check.function, session.source
+            )
             missing[check.function] = verdict
         results.append(
             _result(
@@ -326,6 +329,22 @@ def _did_you_mean(function: str, defined: list[str]) -> str | None:
         bare = function.replace("_", "")
         close = [n for n in candidates if n.lower().replace("_", "") == bare]
     return f"your file defines `{close[0]}`: the contract's name is `{function}`" if close else None
+
+
+def _not_at_top_level(function: str, source: Source) -> str | None:
+    """A missing function the file does define, but indented: not at the module's top level.
+
+    Typically under ``if __name__ == "__main__":`` (which does not run when graded),
+    or a method copied into a class. Asked only for a missing function, once.
+    """
+    indented = re.compile(rf"^[ \t]+(?:async[ \t]+)?def[ \t]+{re.escape(function)}[ \t]*\(", re.M)
+    if not any(indented.search(cell) for cell in source.cells):
+        return None
+    return (
+        f"your file defines `{function}` indented, inside a block that does not define it "
+        'when graded (`if __name__ == "__main__":` does not run; a class or another function '
+        "keeps it to itself): move it to the top level"
+    )
 
 
 def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
@@ -386,9 +405,48 @@ def _run_check(
             notes=notes,
         )
         if verdict is not None:
+            if verdict.status == "error" and verdict.hint is None:
+                verdict.hint = _signature_hint(sheet, check.function, answer)
             return verdict
     how = f" ({notes[0]})" if notes else ""
     return Verdict("passed", f"all {len(cases)} case{'s' * (len(cases) != 1)} right{how}")
+
+
+def _signature_hint(sheet: Sheet, function: str, answer: dict) -> str | None:
+    """After an exception: how the function's parameters miss the contract's, if they do.
+
+    ``self`` first (a method copied out of a class), the contract's names in another
+    order (arguments are passed by position), or, after a TypeError, a different
+    number of them. Other names are the student's choice and get no hint. The
+    names come from the worker (untrusted): only a short list of short strings is
+    used, and the hint is made safe with the rest of the result.
+    """
+    from grader.contract import functions
+
+    error = answer.get("error") if isinstance(answer, dict) else None
+    params = error.get("params") if isinstance(error, dict) else None
+    contract = functions(sheet.id).get(function)
+    if contract is None or not isinstance(params, list) or len(params) > 12:
+        return None
+    if not all(type(p) is str and len(p) <= 44 for p in params):
+        return None
+    wanted = [p.split("=")[0].strip() for p in contract.params.split(",") if p.strip()]
+    names = [p.rstrip("=") for p in params]
+    yours = (
+        f"your `{function}` takes ({', '.join(params)}); the contract's is `{contract.signature}`"
+    )
+    if names[:1] == ["self"] and "self" not in wanted:
+        return (
+            f"`{function}` takes `self` first, as a method copied out of a class: remove "
+            f"`self` (the contract: `{contract.signature}`)"
+        )
+    if names != wanted and sorted(names) == sorted(wanted):
+        return f"{yours}: the grader passes the arguments by position, in the contract's order"
+    required = sum(1 for p in params if not p.endswith("=") and not p.startswith("*"))
+    fits = required <= len(wanted) and (len(params) >= len(wanted) or any("*" in p for p in params))
+    if error.get("type") == "TypeError" and not fits:
+        return f"{yours}: the grader passes {len(wanted)} argument{'s' * (len(wanted) != 1)}"
+    return None
 
 
 def _label(check: Check, case: Case) -> str:
@@ -583,7 +641,8 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
     """
     kind = error.get("kind")
     if kind == "exit":
-        text = f"called exit() ({error.get('message', '')})"
+        code = str(error.get("message", ""))
+        text = f"called exit({'' if code in ('', 'None') else code})"
     elif kind == "unconvertible":
         text = f"returned a value that could not be converted: {error.get('message', '')}"
     elif error.get("type") == "SyntaxError":
@@ -601,7 +660,18 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         text += f" ({place})"
     if error.get("type") == "ModuleNotFoundError":
         text += "; submissions may import numpy, torch, math and the standard library only"
+    elif kind == "exit":
+        text += f": nothing may exit when graded, {_NOT_AS_A_SCRIPT}"
+    elif error.get("type") == "EOFError" and "reading a line" in str(error.get("message")):
+        text += f": input() gets no keyboard when graded, {_NOT_AS_A_SCRIPT}"
     return neutral_paths(text)
+
+
+# Why a script's exit() or input() fails here, and what to do instead.
+_NOT_AS_A_SCRIPT = (
+    "as the grader imports the file and calls its functions with arguments: remove the "
+    'call, or move it under `if __name__ == "__main__":`'
+)
 
 
 def _known_mistake(check: Check, mistakes: list[Mistake], case: Case, got: Any) -> str | None:

@@ -10,6 +10,7 @@ cannot touch the protocol.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import signal
@@ -27,6 +28,8 @@ import standins
 import wire
 
 MAX_MESSAGE = 600
+MAX_PARAMS = 12  # parameter names sent back after a TypeError
+MAX_PARAM_NAME = 40
 NUMPY_DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 MAX_ITEMS = 10_000_000
 SUBMISSION = "submission"
@@ -109,6 +112,23 @@ def untrace() -> None:
     sys.settrace(None)
 
 
+def reopen_std_streams() -> None:
+    """Give back a standard stream a call closed or dropped, open on the null device.
+
+    ``exit()`` closes ``sys.stdin`` before it raises: without this, another
+    function's ``input()`` would fail with "I/O operation on closed file" instead
+    of the EOFError whose message tells the student what is wrong, and a
+    ``print`` after a closed ``sys.stdout`` would cost a function that is right.
+    """
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        try:
+            stream = getattr(sys, name, None)
+            if stream is None or (isinstance(stream, io.IOBase) and stream.closed):
+                setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
+        except BaseException:
+            continue
+
+
 def restore(handlers: dict[int, Any]) -> None:
     """Undo timers, handlers and trace hooks a call left behind.
 
@@ -116,6 +136,7 @@ def restore(handlers: dict[int, Any]) -> None:
     next call and cost another function's check.
     """
     untrace()
+    reopen_std_streams()
     if hasattr(signal, "alarm"):  # POSIX only: Windows has neither alarms nor interval timers
         signal.alarm(0)
     for name in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"):
@@ -217,7 +238,10 @@ def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict
         except BaseException:
             continue
     if error is not None:
-        return {"ok": False, "error": describe(error, None)}
+        described = describe(error, None)
+        if isinstance(error, Exception):  # perhaps its parameters are not the contract's
+            described["params"] = parameter_names(fn)
+        return {"ok": False, "error": described}
     try:
         reply = {"ok": True, "value": to_plain_deep(value)}
     except BaseException as exc:
@@ -225,6 +249,25 @@ def call(namespace: dict[str, Any], name: str, args: list, kwargs: dict) -> dict
     if caught:
         reply["warnings"] = caught
     return reply
+
+
+def parameter_names(fn: Any) -> list[str] | None:
+    """A function's parameters after a failed call, for a hint on how they miss the contract.
+
+    Each is its name, ``*``/``**`` before a variadic one and ``=`` after one with a
+    default (never the default itself, whose repr could be anything).
+    """
+    try:
+        import inspect
+
+        out = []
+        for param in list(inspect.signature(fn).parameters.values())[:MAX_PARAMS]:
+            star = {param.VAR_POSITIONAL: "*", param.VAR_KEYWORD: "**"}.get(param.kind, "")
+            default = "=" if param.default is not param.empty else ""
+            out.append(f"{star}{str(param.name)[:MAX_PARAM_NAME]}{default}")
+        return out
+    except BaseException:
+        return None
 
 
 def call_quietly(fn: Any, args: list, kwargs: dict, caught: list[dict]) -> Any:

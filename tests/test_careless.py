@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import answer_from
+from conftest import ROOT, answer_from, grade_json_parallel
 from grader.loading import LoadError, parse_submission
 from grader.rounding import rounding_noise
 from grader.runner import judge_answer, truth
@@ -120,3 +120,58 @@ def test_careless_code_in_a_markdown_cell_is_named():
         "s.ipynb",
     )
     assert not any("Markdown" in note for note in explained.notes)
+
+
+# Slips in the code: each costs its own function's checks, and the message says why.
+
+_CARELESS_SLIPS = """
+def logcosh(y):
+    return np.log(np.cosh(y))
+
+
+def logcosh_grad(y, t):
+    exit()
+
+
+def dataset_grad(w, X, t):
+    return X.T @ np.tanh(X @ w - t) / X.shape[0]
+
+
+def backprop(self, x, t, w):
+    return {}
+
+
+def grads_w13_w24(x1, x2, t, w13, w24):
+    return float(input("w13? ")), 0.0
+
+
+if __name__ == "__main__":
+    def grad_v(x1, x2, t, v):
+        return 0.0
+"""
+
+
+def test_careless_slips_in_code_are_each_named(submission, tmp_path):
+    correct = (ROOT / "submissions_example" / "sheet2" / "correct.py").read_text()
+    slips = submission(correct.replace("def grad_v(", "def _spare(") + _CARELESS_SLIPS)
+    reports = grade_json_parallel(
+        {
+            "slips": (slips, "--sheet", "2"),
+            "exit": (
+                submission(_CARELESS_CODE + "import sys\nsys.exit(0)\n", "x.py"),
+                "--sheet",
+                "2",
+            ),
+        }
+    )
+    checks = {c["function"]: c for c in reports["slips"]["checks"]}
+    assert checks["network_params"]["status"] == "passed"
+    assert "the grader passes 2 arguments" in checks["logcosh"]["hint"]
+    assert "called exit()" in checks["logcosh_grad"]["message"]
+    assert "nothing may exit" in checks["logcosh_grad"]["message"]
+    assert "in the contract's order" in checks["dataset_grad"]["hint"]
+    assert "remove `self`" in checks["backprop"]["hint"]
+    assert "input() gets no keyboard" in checks["grads_w13_w24"]["message"]
+    assert "move it to the top level" in checks["grad_v"]["hint"]
+    load_error = reports["exit"]["load_error"]
+    assert "called exit(0)" in load_error and '`if __name__ == "__main__":`' in load_error
