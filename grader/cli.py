@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -215,7 +216,12 @@ def _grade(argv: list[str]) -> int:
     if path.is_dir() and (args.follow_symlinks or not path.is_symlink()):
         parser.error(f"{path} is a directory; grade a folder of submissions with `grade batch`")
     if path.suffix.lower() not in (".py", ".ipynb"):
-        parser.error(f"{path} is not a .py module or .ipynb notebook")
+        parser.error(
+            f"{path} is not a .py module or .ipynb notebook (if it holds your code, rename it "
+            "to end in .py, or .ipynb for a notebook)"
+        )
+    if args.fail_under is not None and not math.isfinite(args.fail_under):
+        parser.error(f"--fail-under must be a number, not {args.fail_under}")
     if str(args.sheet).strip() not in sheets.available():
         parser.error(str(sheets.UnknownSheet(args.sheet)))
     if args.require_isolation:
@@ -259,8 +265,20 @@ def _grade(argv: list[str]) -> int:
 
         report.render(outcome, Console())
     if args.fail_under is not None and outcome.score < args.fail_under:
+        kit = sheets.kit_manifest() is not None  # a kit's hidden checks score 0 here
+        reachable = outcome.public_max_score if kit else outcome.max_score
+        _say_fail_under(outcome.score, reachable, args.fail_under, kit)
         return EXIT_FAIL_UNDER
     return EXIT_GRADED
+
+
+def _say_fail_under(score: float, reachable: float, fail_under: float, kit: bool) -> None:
+    """Exit status 3 is explained on stderr: a CI log that shows full marks must say why."""
+    why = f"grade: score {score:g} is below --fail-under {fail_under:g}: exit status 3"
+    if fail_under > reachable:
+        where = "the kit's public checks give at most" if kit else "this sheet's maximum is"
+        why += f" ({where} {reachable:g}, so no submission reaches it)"
+    print(why, file=sys.stderr)
 
 
 @contextlib.contextmanager

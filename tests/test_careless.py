@@ -12,11 +12,14 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ROOT, answer_from, grade_json_parallel
+from conftest import ROOT, answer_from, grade_json_parallel, run_grade
 from grader.loading import LoadError, parse_submission
 from grader.rounding import rounding_noise
 from grader.runner import judge_answer, truth
 from grader.sheets import load
+
+
+_CARELESS_EXAMPLE = ROOT / "submissions_example" / "sheet2" / "correct.py"
 
 
 def _careless_judge(check_id: str, impl):
@@ -175,3 +178,26 @@ def test_careless_slips_in_code_are_each_named(submission, tmp_path):
     assert "move it to the top level" in checks["grad_v"]["hint"]
     load_error = reports["exit"]["load_error"]
     assert "called exit(0)" in load_error and '`if __name__ == "__main__":`' in load_error
+
+
+# A tired TA's options: a typo is a usage error or is explained, never a silent exit status.
+
+
+def test_careless_fail_under_nan_is_a_usage_error():
+    proc = run_grade(_CARELESS_EXAMPLE, "--sheet", "2", "--fail-under", "nan")
+    assert proc.returncode == 2 and "--fail-under" in proc.stderr
+
+
+def test_careless_fail_under_says_why_it_exits_3(tmp_path):
+    proc = run_grade(_CARELESS_EXAMPLE, "--sheet", "2", "--fail-under", "120", "--format", "json")
+    assert proc.returncode == 3
+    assert json.loads(proc.stdout)["score"] == 100
+    assert "below --fail-under 120" in proc.stderr
+    assert "maximum is 100" in proc.stderr
+
+
+def test_careless_txt_file_is_told_to_rename(tmp_path):
+    saved = tmp_path / "sheet2.py.txt"
+    saved.write_text(_CARELESS_CODE)
+    proc = run_grade(saved, "--sheet", "2")
+    assert proc.returncode == 2 and "rename it" in proc.stderr
