@@ -173,9 +173,9 @@ def grade_session(
             message = f"the submission crashed while loading: {reply.detail}"
             return _all_failed(sheet, name, message, "error", started)
         if not reply.value.get("ok"):
-            message = "the submission failed to load: " + format_error(
-                reply.value["error"], session.shown_name
-            )
+            error = reply.value["error"]
+            message = "the submission failed to load: " + format_error(error, session.shown_name)
+            message += _ipython_in_module(error, session.source)
             return _all_failed(sheet, name, message, "error", started)
         notes = list(session.source.notes)
         for cell in reply.value.get("cell_errors", []):
@@ -193,6 +193,26 @@ def grade_session(
         )
     finally:
         session.close()
+
+
+def _ipython_in_module(error: dict, source: Source) -> str:
+    """What to do when a module's syntax error is a notebook's ``!pip`` or ``%magic`` line.
+
+    Colab's "Download .py" keeps them as they are; only a notebook runs them.
+    """
+    where = error.get("where")
+    if error.get("type") != "SyntaxError" or source.notebook or not isinstance(where, dict):
+        return ""
+    line = where.get("line")
+    lines = source.cells[0].splitlines() if source.cells else []
+    if type(line) is not int or not 0 < line <= len(lines):
+        return ""
+    if not lines[line - 1].lstrip().startswith(("!", "%")):
+        return ""
+    return (
+        f"; line {line} is a notebook's shell command or magic (! or %), which only a "
+        "notebook runs: delete such lines, or hand in the notebook (.ipynb)"
+    )
 
 
 def _stand_in_notes(libraries: list[str]) -> list[str]:
