@@ -175,7 +175,7 @@ def grade_session(
         if not reply.value.get("ok"):
             error = reply.value["error"]
             message = "the submission failed to load: " + format_error(error, session.shown_name)
-            message += _ipython_in_module(error, session.source)
+            message += _ipython_in_module(error, session.source) or _top_level_hint(error)
             return _all_failed(sheet, name, message, "error", started)
         notes = list(session.source.notes)
         for cell in reply.value.get("cell_errors", []):
@@ -212,6 +212,19 @@ def _ipython_in_module(error: dict, source: Source) -> str:
     return (
         f"; line {line} is a notebook's shell command or magic (! or %), which only a "
         "notebook runs: delete such lines, or hand in the notebook (.ipynb)"
+    )
+
+
+def _top_level_hint(error: dict) -> str:
+    """What to do when a module's own top-level code raised: a demo or a self-test failed."""
+    quiet = {"SyntaxError", "IndentationError", "TabError", "ImportError", "EOFError"}
+    if error.get("kind") != "exception" or error.get("builtin") in quiet:
+        return ""
+    if error.get("type") == "ModuleNotFoundError":
+        return ""
+    return (
+        "; the file runs top to bottom when it is loaded, so an error in its top-level code "
+        'costs every check: put tests and demos under `if __name__ == "__main__":`'
     )
 
 
@@ -682,6 +695,8 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         text += "; submissions may import numpy, torch, math and the standard library only"
     elif kind == "exit":
         text += f": nothing may exit when graded, {_NOT_AS_A_SCRIPT}"
+    elif error.get("type") == "TabError":
+        text += ": indent with spaces only (editors can turn tabs into spaces)"
     elif error.get("type") == "EOFError" and "reading a line" in str(error.get("message")):
         text += f": input() gets no keyboard when graded, {_NOT_AS_A_SCRIPT}"
     return neutral_paths(text)

@@ -210,3 +210,20 @@ def test_careless_colab_download_with_pip_line_says_which_line_to_delete(submiss
     load_error = grade_json(path, "2")["load_error"]
     assert "line 3 is a notebook's shell command or magic" in load_error
     assert "delete such lines" in load_error
+
+
+def test_careless_top_level_self_test_and_tabs_say_what_to_do(submission):
+    reports = grade_json_parallel(
+        {
+            "assert": (
+                submission(_CARELESS_CODE + "assert logcosh_grad(0.0, 1.0) == 0\n", "a.py"),
+                "--sheet",
+                "2",
+            ),
+            "tabs": (submission(_CARELESS_CODE + "\tprint(1)\n", "t.py"), "--sheet", "2"),
+        }
+    )
+    assert (
+        'put tests and demos under `if __name__ == "__main__":`' in reports["assert"]["load_error"]
+    )
+    assert "indent with spaces only" in reports["tabs"]["load_error"]
