@@ -477,8 +477,13 @@ def _signature_hint(sheet: Sheet, function: str, answer: dict) -> str | None:
         return f"{yours}: the grader passes the arguments by position, in the contract's order"
     required = sum(1 for p in params if not p.endswith("=") and not p.startswith("*"))
     fits = required <= len(wanted) and (len(params) >= len(wanted) or any("*" in p for p in params))
-    if error.get("type") == "TypeError" and not fits:
+    if error.get("type") != "TypeError":
+        return None
+    if not fits:
         return f"{yours}: the grader passes {len(wanted)} argument{'s' * (len(wanted) != 1)}"
+    defaulted = [p.split("=")[0].strip() for p in contract.params.split(",") if "=" in p]
+    if any(d in names and f"{d}=" not in params for d in defaulted):  # maxpool2d(x, k)
+        return f"{yours}, with a default: define it as `def {contract.signature}:`"
     return None
 
 

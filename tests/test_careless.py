@@ -227,3 +227,15 @@ def test_careless_top_level_self_test_and_tabs_say_what_to_do(submission):
         'put tests and demos under `if __name__ == "__main__":`' in reports["assert"]["load_error"]
     )
     assert "indent with spaces only" in reports["tabs"]["load_error"]
+
+
+def test_careless_missing_default_is_named(submission):
+    """maxpool2d(x, k) without k=2: the grader calls maxpool2d(x) on the sheet's case."""
+    correct = (ROOT / "submissions_example" / "sheet7" / "correct.py").read_text()
+    path = submission(
+        correct + "\n\n_pool = maxpool2d\n\n\ndef maxpool2d(x, k):\n    return _pool(x, k)\n"
+    )
+    checks = {c["id"]: c for c in grade_json(path, "7")["checks"] if c["function"] == "maxpool2d"}
+    assert checks.pop("7.3.maxpool2d.k3")["status"] == "passed"  # it passes k itself
+    assert checks and all(c["status"] == "error" for c in checks.values())
+    assert all("define it as `def maxpool2d(x, k=2):`" in c["hint"] for c in checks.values())
