@@ -161,7 +161,8 @@ def grade_session(
             message = (
                 "loading the submission took longer than "
                 f"{min(options.load_timeout, options.submission_timeout):g} s "
-                "(an endless loop or a long computation at top level?)"
+                "(an endless loop or a long computation at top level? Loading runs the whole "
+                'file: put training runs and demos under `if __name__ == "__main__":`)'
             )
             return _all_failed(sheet, name, message, "timeout", started)
         if reply.status == "protocol":

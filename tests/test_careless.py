@@ -239,3 +239,10 @@ def test_careless_missing_default_is_named(submission):
     assert checks.pop("7.3.maxpool2d.k3")["status"] == "passed"  # it passes k itself
     assert checks and all(c["status"] == "error" for c in checks.values())
     assert all("define it as `def maxpool2d(x, k=2):`" in c["hint"] for c in checks.values())
+
+
+def test_careless_training_run_at_top_level_is_told_where_to_put_it(submission):
+    path = submission(_CARELESS_CODE + "import time\n\ntime.sleep(30)  # train for a while\n")
+    report = grade_json(path, "2", "--load-timeout", "1")
+    assert report["checks"][0]["status"] == "timeout"
+    assert '`if __name__ == "__main__":`' in report["load_error"]
