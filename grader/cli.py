@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from grader import streams
 from grader.sheets import DamagedKit
 
 EXIT_GRADED, EXIT_INTERNAL, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
@@ -79,6 +80,7 @@ the rest; --require-isolation refuses to grade without full isolation.
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    streams.fit(sys.stdout)  # a Windows pipe or file is cp1252: no ✔, no σ
     try:
         if argv and argv[0] == "sheets":
             return _sheets(argv[1:])

@@ -8,10 +8,11 @@ names the file and its modification time: a student who forgot to save sees it.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from pathlib import Path
 
-from grader import report, sheets
+from grader import report, sheets, streams
 from grader.runner import Outcome, grade_file
 from grader.session import Options
 
@@ -23,8 +24,10 @@ def check(path: str | Path, sheet: str | int | None = None) -> None:
 
     path = Path(path)
     outcome, saved = grade_saved(path, sheet)
+    streams.fit(sys.stdout)
     console = Console()
-    console.print(f"graded {path.resolve()} as saved at {saved}", style="bold")
+    # Unwrapped: a long path folded over two lines can neither be read nor copied.
+    console.print(f"graded {path.resolve()} as saved at {saved}", style="bold", soft_wrap=True)
     report.render(outcome, console)
 
 

@@ -11,18 +11,20 @@ signals Windows lacks; reading a submission works without descriptor walks.
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import os
 import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader import doctor, kit, loading, report, sandbox, sheets, winjob, wire
+from grader import cli, doctor, kit, loading, report, sandbox, selfcheck, sheets, winjob, wire
 from grader.isolation import Isolation
 from grader.limits import Limits
 from grader.runner import grade_file
@@ -688,3 +690,63 @@ def test_linux_workers_make_no_job(monkeypatch):
     finally:
         worker.close()
     assert fake.calls == []
+
+
+# Standard output that is a file or a pipe on Windows: cp1252, which has no ✔, σ or box line.
+
+
+@pytest.fixture
+def cp1252_stdout(monkeypatch):
+    """Call it in the test (pytest puts its own stdout back after setup): sys.stdout as
+    Windows gives it when redirected, cp1252, strict, not a terminal; what was written
+    comes back as bytes."""
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    raw = io.BytesIO()
+
+    def install() -> Callable[[], bytes]:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="cp1252"))
+
+        def written() -> bytes:
+            sys.stdout.flush()
+            return raw.getvalue()
+
+        return written
+
+    return install
+
+
+def test_the_contract_redirected_into_a_cp1252_file_is_written_as_utf8(cp1252_stdout):
+    written = cp1252_stdout()
+    assert cli.main(["contract", "--sheet", "9"]) == cli.EXIT_GRADED
+    text = written().decode("utf-8")
+    assert "σ is the logistic sigmoid" in text and "T ≥ 1" in text
+
+
+def test_a_report_redirected_into_a_cp1252_file_is_written_not_a_crash(cp1252_stdout):
+    written = cp1252_stdout()
+    path = EXAMPLES / "sheet2" / "partly_wrong.py"
+    assert cli.main([str(path), "--sheet", "2"]) == cli.EXIT_GRADED
+    text = written().decode("utf-8")
+    assert "✘ failed" in text and "✔ passed" in text and "Total:" in text
+
+
+def test_an_encoding_the_user_chose_is_kept_with_escapes(cp1252_stdout, monkeypatch):
+    written = cp1252_stdout()
+    monkeypatch.setenv("PYTHONIOENCODING", "cp1252")
+    path = EXAMPLES / "sheet2" / "partly_wrong.py"
+    assert cli.main([str(path), "--sheet", "2"]) == cli.EXIT_GRADED
+    text = written().decode("cp1252")
+    assert "\\u2718 failed" in text and "Total:" in text
+
+
+def test_check_in_a_notebook_writes_to_cp1252_output_and_keeps_the_path_whole(
+    cp1252_stdout, tmp_path
+):
+    written = cp1252_stdout()
+    folder = tmp_path / ("a_folder_with_a_long_name_" * 4)
+    folder.mkdir()
+    notebook = folder / "sheet2.ipynb"
+    notebook.write_bytes((EXAMPLES / "sheet2" / "correct.ipynb").read_bytes())
+    selfcheck.check(notebook)
+    lines = written().decode("utf-8").splitlines()
+    assert any(f"graded {notebook.resolve()} as saved at" in line for line in lines), lines[:3]
