@@ -314,10 +314,11 @@ def _worker_env(home: str) -> dict[str, str]:
 
 
 def _spawn_options(before_exec: Callable[[], None]) -> dict[str, Any]:
-    """How the worker is started: in its own session, set up before exec (POSIX); in its
-    own process group on Windows, which has neither ``preexec_fn`` nor sessions."""
+    """How the worker is started: in its own session, set up before exec (POSIX); on
+    Windows, which has neither ``preexec_fn`` nor sessions, in its own process group and
+    suspended until its job holds it (see ``winjob``)."""
     if sys.platform == "win32":
-        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        return {"creationflags": winjob.CREATION_FLAGS}
     return {"preexec_fn": before_exec, "start_new_session": True}
 
 
@@ -333,6 +334,19 @@ def _job_for(proc: subprocess.Popen, limits: Limits) -> winjob.Job | None:
         winjob.failed(str(exc))
         isolation.cache_clear()
         return None
+
+
+def _resume(proc: subprocess.Popen) -> None:
+    """Let the worker, created suspended, run now that it is in its job (or could not be).
+
+    One that cannot be resumed would only hang until the load times out: it is killed,
+    and the load reports a crash.
+    """
+    try:
+        winjob.resume(proc.pid)
+    except (OSError, AttributeError):
+        with contextlib.suppress(OSError):
+            proc.kill()
 
 
 @dataclass
@@ -413,6 +427,7 @@ class Worker:
             Orphans.live.add(proc.pid)
         if sys.platform == "win32":
             self.job = _job_for(proc, self.limits)
+            _resume(proc)
         self.connect(proc)
 
     def connect(self, proc: subprocess.Popen) -> None:

@@ -11,17 +11,16 @@ Children of a process in the job are in the job too. A job gives no filesystem
 or network isolation: the submission still runs as the student, with the
 student's files and network.
 
-When it is assigned: right after ``Popen`` returns, before the worker is sent
-anything. Until it reads its first request the worker runs only Python's
-start-up (``-I``: no user site-packages, no ``PYTHONPATH``, no current folder
-on the path), ``worker.py``'s own imports (numpy, and ``wire`` and ``standins``
-from a staged folder that holds only the worker's files, ``sandbox.WORKER_FILES``)
-and then blocks reading stdin (see
-``worker.main``); no student code runs before the first ``load`` request. One
-thing a job cannot close: a submission graded earlier, with the student's
-rights and no filesystem isolation, could have written into a Python install
-the student owns (a ``.pth`` file in site-packages), and such code runs at the
-next worker's start-up, in the moment before the job holds it.
+When it is assigned: before the worker runs at all. It is created suspended, put in
+the job, and only then resumed (``resume``). That matters beyond timing: in a virtual
+environment, which is how students install the kit, ``sys.executable`` is a small
+launcher (``Scripts\\python.exe``) that starts the real interpreter as its own child
+at once. A child started before its parent is in the job would not be in it: its memory
+and process limits would not hold, and whatever it started would survive a timeout.
+Started inside the job, the launcher's child and all it starts are in it too (the
+launcher's own job, which lets its children break away, nests inside this one, and a
+breakaway never leaves this one). Nor can a ``.pth`` file that an earlier submission
+wrote into a Python install the student owns run before the job holds the worker.
 
 Only ``ctypes`` is used (no pywin32). The structures below follow Microsoft's
 ``winnt.h`` as documented; ``tests/test_portable.py`` checks their sizes and
@@ -51,9 +50,15 @@ LIMIT_FLAGS = (
     | JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
 )
 JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9  # JobObjectExtendedLimitInformation
-# What AssignProcessToJobObject needs of the process handle.
+# What AssignProcessToJobObject needs of the process handle, and NtResumeProcess.
 PROCESS_TERMINATE = 0x0001
 PROCESS_SET_QUOTA = 0x0100
+PROCESS_SUSPEND_RESUME = 0x0800
+# How the worker is created (winbase.h): its own process group (no Ctrl+C from the
+# grader's console), suspended until it is in its job.
+CREATE_SUSPENDED = 0x00000004
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+CREATION_FLAGS = CREATE_NEW_PROCESS_GROUP | CREATE_SUSPENDED
 EXIT_CODE = 1  # what TerminateJobObject gives every process it ends
 
 # Windows types: LARGE_INTEGER and ULONGLONG 8 bytes, DWORD 4, SIZE_T and ULONG_PTR
@@ -130,6 +135,21 @@ def kernel32() -> Any:
     return _KERNEL32
 
 
+_NTDLL: Any = None
+
+
+def ntdll() -> Any:
+    """ntdll with ``NtResumeProcess``: what resumes a process created suspended when its
+    main thread's handle is gone (``subprocess`` closes it); psutil resumes processes so."""
+    global _NTDLL
+    if _NTDLL is None:
+        n = ctypes.WinDLL("ntdll")  # type: ignore[attr-defined]
+        n.NtResumeProcess.argtypes = (_HANDLE,)
+        n.NtResumeProcess.restype = ctypes.c_long  # NTSTATUS: 0 is success
+        _NTDLL = n
+    return _NTDLL
+
+
 def limit_information(limits: Limits) -> JOBOBJECT_EXTENDED_LIMIT_INFORMATION:
     """The job's limits: the memory budget per process and in all, the process budget."""
     info = JOBOBJECT_EXTENDED_LIMIT_INFORMATION()
@@ -185,6 +205,20 @@ class Job:
         if self.handle is not None:
             handle, self.handle = self.handle, None
             kernel32().CloseHandle(handle)
+
+
+def resume(pid: int) -> None:
+    """Let the process ``pid``, created suspended (``CREATION_FLAGS``), run; ``JobError`` if not."""
+    k = kernel32()
+    process = k.OpenProcess(PROCESS_SUSPEND_RESUME, False, pid)
+    if not process:
+        raise _failed("OpenProcess")
+    try:
+        status = ntdll().NtResumeProcess(process)
+        if status != 0:
+            raise JobError(f"NtResumeProcess failed (NTSTATUS {status & 0xFFFFFFFF:#010x})")
+    finally:
+        k.CloseHandle(process)
 
 
 def trial(limits: Limits) -> str | None:

@@ -85,6 +85,7 @@ print(json.dumps({
     "note": iso.note,
     "transport": sandbox.transport(),
     "spawn": sorted(options),
+    "flags": options.get("creationflags"),
     "rlimits": limits.rlimit_setter(limits.Limits(), nproc=True) is not None,
     "prctl": limits.prctl(limits.PR_SET_DUMPABLE, 0),
     "walk_by_fd": loading.WALK_BY_FD,
@@ -164,6 +165,7 @@ def test_every_shipped_module_imports_off_linux_and_says_what_isolation_it_has(p
         assert "per process, not to the submission" not in note  # there are no rlimits
         assert got["transport"] == "threads"
         assert got["spawn"] == ["creationflags"]  # no preexec_fn, no session
+        assert got["flags"] == 0x0200 | 0x0004  # its own process group, suspended until in a job
         assert got["rlimits"] is False and got["walk_by_fd"] is False
         # doctor tries a job for real; Linux's ctypes has no WinDLL, so here it fails, and says so
         doctor_text = " ".join(got["doctor"].split())
@@ -563,6 +565,7 @@ class FakeKernel32:
 
     def __init__(self, worker_state=None, fail: str = "") -> None:
         self.calls: list[tuple] = []
+        self.created: list[int] = []  # the creationflags of each process started
         self.limits: dict = {}
         self.worker_state = worker_state
         self.fail = fail
@@ -596,10 +599,16 @@ class FakeKernel32:
     def CloseHandle(self, handle):
         return self._call("CloseHandle", handle)
 
+    def NtResumeProcess(self, process):  # ntdll's; NTSTATUS 0 is success
+        state = self.worker_state() if self.worker_state else None
+        return 0 if self._call("NtResumeProcess", process, state) else 0xC0000022
+
 
 @pytest.fixture
 def fake_windows(monkeypatch):
-    """Windows as the sandbox sees it: ``win32``, no rlimits, and a fake kernel32 to install.
+    """Windows as the sandbox sees it: ``win32``, no rlimits, and a fake kernel32 (and
+    ntdll) to install. The worker's creation flags are recorded in ``fake.created`` and,
+    off Windows, where Popen refuses them and a process cannot start suspended, dropped.
 
     What was worked out and cached under it (cgroups, isolation) is forgotten afterwards.
     """
@@ -607,7 +616,16 @@ def fake_windows(monkeypatch):
     from grader.limits import forget_cgroups
 
     def install(fake: FakeKernel32) -> None:
+        real_popen = subprocess.Popen
+
+        def popen(*args, creationflags=0, **kwargs):
+            fake.created.append(creationflags)
+            flags = {"creationflags": creationflags} if os.name == "nt" else {}
+            return real_popen(*args, **flags, **kwargs)
+
+        monkeypatch.setattr(sandbox.subprocess, "Popen", popen)
         monkeypatch.setattr(winjob, "_KERNEL32", fake)
+        monkeypatch.setattr(winjob, "_NTDLL", fake)
         monkeypatch.setattr(winjob, "_PROBLEM", [])
         monkeypatch.setattr(iso, "rlimits_available", lambda: False)
         monkeypatch.setattr(sys, "platform", "win32")
@@ -636,11 +654,16 @@ def test_the_worker_is_in_its_job_before_it_is_sent_anything_and_the_job_dies_on
     finally:
         worker.close()
     job, process = FakeKernel32.JOB, FakeKernel32.PROCESS
+    assert fake.created == [0x0004 | 0x0200]  # CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP
     assert fake.calls == [
         ("CreateJobObjectW", None, None),
         ("SetInformationJobObject", job, 9, 144 if ctypes.sizeof(ctypes.c_void_p) == 8 else 112),
         ("OpenProcess", 0x0100 | 0x0001, False, pid),
         ("AssignProcessToJobObject", job, process, ("pipes", False)),
+        ("CloseHandle", process),
+        # Only then does it run: created suspended, in its own process group.
+        ("OpenProcess", 0x0800, False, pid),
+        ("NtResumeProcess", process, ("pipes", False)),
         ("CloseHandle", process),
         ("TerminateJobObject", job, 1),  # the timeout
         ("CloseHandle", job),
@@ -675,9 +698,24 @@ def test_without_a_job_the_worker_still_runs_and_the_note_says_so(fake_windows):
         "AssignProcessToJobObject",
         "CloseHandle",  # the process handle
         "CloseHandle",  # the job that could not hold it
+        "OpenProcess",  # the worker is resumed all the same
+        "NtResumeProcess",
+        "CloseHandle",
     ]
     assert "no Windows job object (AssignProcessToJobObject failed" in note
     assert "processes the submission starts are not killed with it" in note
+
+
+def test_a_worker_that_cannot_be_resumed_is_killed_rather_than_left_to_hang(fake_windows):
+    fake_windows(FakeKernel32(fail="NtResumeProcess"))
+    worker = sandbox.Worker(method=Isolation("process", False))
+    try:
+        worker.start()
+        assert worker.proc.wait(5) is not None
+        load = {"op": "load", "filename": "submission.py", "notebook": False, "cells": ["x = 1"]}
+        assert worker.request(load, 5).status == "crashed"
+    finally:
+        worker.close()
 
 
 def test_linux_workers_make_no_job(monkeypatch):
