@@ -34,12 +34,17 @@ SHEET2_PARTLY_WRONG_FAILS = frozenset(
 def run_grade(
     *args: str | Path, timeout: float = 300, env: dict[str, str | None] | None = None
 ) -> subprocess.CompletedProcess:
-    """The CLI as a TA runs it; ``env`` sets variables on top of ours (None removes one)."""
+    """The CLI as a TA runs it; ``env`` sets variables on top of ours (None removes one).
+
+    Its output is read as UTF-8, which is what ``grade`` writes to a pipe everywhere (see
+    ``grader.streams``), also where the locale's code page is another (Windows).
+    """
     environ = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "grader", *map(str, args)],
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=timeout,
         cwd=ROOT,
         env={k: v for k, v in environ.items() if v is not None},

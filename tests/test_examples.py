@@ -12,6 +12,8 @@ import argparse
 import os
 import re
 import shlex
+import shutil
+import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -242,3 +244,27 @@ def test_the_kit_portability_workflow_runs_real_commands_on_three_platforms():
     }
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12"]
     assert job["defaults"]["run"]["shell"] == "bash"
+
+
+def _workflow_step(path: Path, words: str) -> dict:
+    (workflow,) = yaml.safe_load_all(path.read_text(encoding="utf-8"))
+    (step,) = [s for s in workflow["jobs"]["kit"]["steps"] if words in s.get("run", "")]
+    return step
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the workflow's steps are bash")
+def test_the_kit_portability_doctor_step_passes_on_reduced_isolation_only(tmp_path):
+    """`grade doctor` exits 1 where isolation is reduced, which macOS, Windows and a runner
+    without bubblewrap all are: the step must pass then, and fail on any other error."""
+    step = _workflow_step(ROOT / ".github" / "workflows" / "kit-portability.yml", "doctor")
+    for status, passes in ((0, True), (1, True), (2, False), (127, False)):
+        fake = tmp_path / str(status)
+        fake.mkdir()
+        (fake / "grade").write_text(f"#!/bin/sh\nexit {status}\n")
+        (fake / "grade").chmod(0o755)
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            env={**os.environ, "KIT_BIN": str(fake)},
+            capture_output=True,
+        )
+        assert (proc.returncode == 0) == passes, (status, proc.returncode)

@@ -159,7 +159,7 @@ def _hidden_numbers(sheet_id: str) -> set[float]:
 
 def test_a_kit_is_one_wheel_and_a_readme(kits):
     for sheet_id, wheel in kits.items():
-        readme = (wheel.parent / "README.md").read_text()
+        readme = (wheel.parent / "README.md").read_text(encoding="utf-8")
         assert "pip install" in readme and f"--sheet {sheet_id}" in readme
         assert "from gradekit import check" in readme
 
@@ -442,7 +442,8 @@ def _kit_run(env: Path, *args: str | Path, cwd: Path | None = None, **kw) -> sub
         env=clean,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
+        encoding="utf-8",  # what grade writes to a pipe, whatever the locale (grader.streams)
+        errors="replace",
         **kw,
     )
 
@@ -464,11 +465,11 @@ def _wrong_answers(folder: Path) -> dict[str, tuple[Path, str]]:
     a file for another sheet, an untouched template."""
     folder.mkdir(exist_ok=True)
     files = {}
-    text = (EXAMPLES / "sheet2" / "correct.py").read_text()
+    text = (EXAMPLES / "sheet2" / "correct.py").read_text(encoding="utf-8")
     path = folder / "net_without_bias.py"
-    path.write_text(text.replace('"b2": 1.0', '"b2": 0.0'))
+    path.write_text(text.replace('"b2": 1.0', '"b2": 0.0'), encoding="utf-8")
     files["net_without_bias"] = (path, "2")
-    text = (EXAMPLES / "sheet7" / "correct.py").read_text()
+    text = (EXAMPLES / "sheet7" / "correct.py").read_text(encoding="utf-8")
     f1, f4, f6 = (f'("{n}", ' for n in ("f1", "f4", "f6"))
     edits = {
         "graph_f1_sum": text.replace(f1 + '"mul"', f1 + '"add"'),
@@ -478,7 +479,7 @@ def _wrong_answers(folder: Path) -> dict[str, tuple[Path, str]]:
     }
     for name, edited in edits.items():
         assert edited != text
-        (folder / f"{name}.py").write_text(edited)
+        (folder / f"{name}.py").write_text(edited, encoding="utf-8")
         files[name] = (folder / f"{name}.py", "7")
     files["other_sheet"] = (EXAMPLES / "sheet9" / "correct.py", "10")
     for sheet_id in SHEETS:
@@ -508,7 +509,8 @@ def test_the_installed_kit_grades_public_checks_like_the_full_grader(venv, tmp_p
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
+                encoding="utf-8",
+                errors="replace",
             )
         for name, proc in procs.items():
             out, err = proc.communicate(timeout=300)
@@ -570,7 +572,8 @@ def test_gradekit_check_grades_the_saved_notebook(venv, tmp_path):
         [_exe(venv, "python"), "-c", code],
         cwd=tmp_path,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -582,7 +585,8 @@ def test_gradekit_check_grades_the_saved_notebook(venv, tmp_path):
         [_exe(venv, "python"), "-c", code],
         cwd=tmp_path,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=120,
     )
     assert proc.returncode != 0 and "no such file" in proc.stderr
@@ -608,7 +612,8 @@ def _run_unpacked(venv: Path, folder: Path, *args) -> subprocess.CompletedProces
         cwd=venv,
         env=env,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=120,
     )
 
