@@ -128,7 +128,11 @@ def platform_limits_note(platform: str, job_problem: str | None = None) -> str:
     there is none, or None when the worker gets one.
     """
     if platform == "darwin":
-        return "macOS does not enforce the memory limit (RLIMIT_AS), only the other rlimits"
+        return (
+            "macOS does not enforce the memory limit (RLIMIT_AS), only the other rlimits, "
+            "and a process the submission starts in a new session of its own is not killed "
+            "with it"
+        )
     if platform == "win32":
         return winjob.isolation_note(job_problem)
     return (

@@ -250,7 +250,8 @@ The score is the same on every platform; the protection is not, and the report
   memory, CPU time and processes). Without it: a plain process with limits.
 - **macOS**: a plain process with your rights (it can read and write your files
   and reach the network), with limits on CPU time, file size and processes;
-  macOS does not enforce the memory limit.
+  macOS does not enforce the memory limit, and a process your code starts in
+  a session of its own is not stopped with it.
 - **Windows**: a plain process with your rights (it can read and write your
   files and reach the network), held in a Windows job object: limits on memory
   and on the number of processes, and every process your code starts is

@@ -478,6 +478,8 @@ def test_doctor_on_macos_says_the_memory_limit_is_not_enforced():
     text = " ".join(doctor.render(doctor.diagnose(_probe("darwin", rlimits=True))).split())
     assert "no namespaces on this platform (darwin)" in text
     assert "macOS does not enforce the memory limit" in text
+    # no cgroup and no subreaper: only the worker's process group is killed
+    assert "starts in a new session of its own is not killed with it" in text
     assert "per process only" in text
 
 
@@ -503,6 +505,7 @@ def test_the_kit_readme_says_what_each_platform_gets_and_what_was_not_run():
         assert platform in text
     assert "held in a Windows job object: limits on memory and on the number of processes" in text
     assert "macOS does not enforce the memory limit" in text
+    assert "in a session of its own is not stopped with it" in text
     assert "Windows and macOS were not run in the course's automated tests" in text
 
 
@@ -514,6 +517,8 @@ def test_the_sandbox_section_says_what_each_platform_gets_and_what_was_not_run()
     assert "held by a Windows job object" in text and "no filesystem or network isolation" in text
     assert "no memory, CPU, file-size or process limits" in text  # should the job fail
     assert "GRADER_TRANSPORT=threads" in text
+    assert "created suspended" in text  # so the venv launcher's child starts in the job
+    assert "starts in a new session of its own is not killed with it" in text  # macOS
     assert "Windows and macOS were not run in this project's CI" in text
 
 
