@@ -59,6 +59,14 @@ from grader.limits import (
 )
 
 WORKER_FILES = ("worker.py", "wire.py", "standins.py")
+# Windows ends a process that raised a hardware exception with its NTSTATUS as the exit
+# code (0xC0000000 and up); POSIX exit codes never come near.
+NTSTATUS_ERROR = 0xC0000000
+NTSTATUS_NAMES = {
+    0xC0000005: "an access violation",
+    0xC00000FD: "a stack overflow",
+    0xC0000017: "no memory left",
+}
 MAX_HEADER = 16 << 20
 MAX_PAYLOAD = 64 << 20
 
@@ -551,6 +559,11 @@ class Worker:
             if sig == signal.SIGKILL:
                 return "the process was killed (a resource limit was hit, e.g. memory)"
             return f"the process died from signal {sig}"
+        if code is not None and code >= NTSTATUS_ERROR:
+            known = NTSTATUS_NAMES.get(code)
+            return (
+                f"the process crashed (Windows status {code:#010x}{f': {known}' if known else ''})"
+            )
         if code is not None:
             return f"the process exited with status {code}"
         return "the process stopped answering"

@@ -812,3 +812,33 @@ def test_check_in_a_notebook_writes_to_cp1252_output_and_keeps_the_path_whole(
     selfcheck.check(notebook)
     lines = written().decode("utf-8").splitlines()
     assert any(f"graded {notebook.resolve()} as saved at" in line for line in lines), lines[:3]
+
+
+class _Ended:
+    """A worker process that has ended with ``code``, as Popen reports it."""
+
+    def __init__(self, code: int) -> None:
+        self.returncode = code
+
+    def poll(self) -> int:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.returncode
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (0xC00000FD, "crashed (Windows status 0xc00000fd: a stack overflow)"),
+        (0xC0000005, "crashed (Windows status 0xc0000005: an access violation)"),
+        (0xC0000409, "crashed (Windows status 0xc0000409)"),
+        (3, "exited with status 3"),
+    ],
+)
+def test_a_worker_that_windows_ended_with_an_exception_is_said_to_have_crashed(code, said):
+    """Windows ends a process that overflows its stack (deep recursion) with an NTSTATUS
+    as its exit code: 0xC00000FD, not "exited with status 3221225725"."""
+    worker = sandbox.Worker(method=Isolation("process", False))
+    worker.proc = _Ended(code)
+    assert said in worker._exit_detail()
