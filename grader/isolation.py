@@ -303,12 +303,21 @@ def release_uid(uid: int) -> None:
 
 
 def _user_name() -> str:
+    """The account the submission runs as, for the note; Windows names it in USERNAME."""
     try:
         import pwd
 
         return pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError):
-        return f"uid {os.geteuid()}" if hasattr(os, "geteuid") else "your account"
+    except (ImportError, KeyError, AttributeError):
+        pass
+    if hasattr(os, "geteuid"):
+        return f"uid {os.geteuid()}"
+    import getpass
+
+    try:
+        return getpass.getuser() or "your account"
+    except (ImportError, KeyError, OSError):  # no login name set (OSError from 3.13 on)
+        return "your account"
 
 
 def _bwrap_base_args() -> list[str]:

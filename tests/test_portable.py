@@ -842,3 +842,17 @@ def test_a_worker_that_windows_ended_with_an_exception_is_said_to_have_crashed(c
     worker = sandbox.Worker(method=Isolation("process", False))
     worker.proc = _Ended(code)
     assert said in worker._exit_detail()
+
+
+def test_the_note_names_the_windows_user(monkeypatch):
+    """Windows has neither pwd nor uids: the account is the one Windows names in USERNAME."""
+    from grader import isolation as iso
+
+    monkeypatch.setitem(sys.modules, "pwd", None)
+    monkeypatch.delattr(os, "geteuid", raising=False)
+    for name in ("LOGNAME", "USER", "LNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("USERNAME", "alice")
+    assert iso._user_name() == "alice"
+    monkeypatch.delenv("USERNAME")
+    assert iso._user_name() == "your account"
