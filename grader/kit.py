@@ -257,7 +257,8 @@ The score is the same on every platform; the protection is not, and the report
   and on the number of processes, and every process your code starts is
   stopped with it when a check times out; no limit on CPU time. In PowerShell,
   activate the environment with `kit-env\\Scripts\\Activate.ps1` instead of
-  `source ...`. WSL (Ubuntu) runs the kit as on Linux.
+  `source ...`; a report redirected to a file (`grade ... > report.txt`) is
+  written as UTF-8. WSL (Ubuntu) runs the kit as on Linux.
 
 Windows and macOS were not run in the course's automated tests; if the kit
 fails there, tell your TA what it printed.

@@ -506,6 +506,7 @@ def test_the_kit_readme_says_what_each_platform_gets_and_what_was_not_run():
     assert "held in a Windows job object: limits on memory and on the number of processes" in text
     assert "macOS does not enforce the memory limit" in text
     assert "in a session of its own is not stopped with it" in text
+    assert "redirected to a file (`grade ... > report.txt`) is written as UTF-8" in text
     assert "Windows and macOS were not run in the course's automated tests" in text
 
 
