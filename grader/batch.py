@@ -26,7 +26,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +100,8 @@ what is a submission:
   the sheet (sheet2.ipynb, Sheet_02.py, blatt2.ipynb, ex2.py; a notebook wins a
   tie), else by the only one at the folder's top; otherwise it gets a row with
   status "ambiguous". Hidden files and folders, __pycache__ and __MACOSX are
-  skipped, as is any other kind of file.
+  skipped, as is any other kind of file, except one in DIR named like code
+  under another extension (sheet2.py.txt): it gets a row "no_submission".
 
 what is never read:
   anything but a regular file reached without following a symbolic link. A
@@ -129,7 +130,8 @@ the gradebook (--db, default ./gradebook.sqlite):
 status of a row:
   graded         loaded and graded, whatever the score
   not_loaded     the file could not be loaded (syntax error, hang...): score 0
-  no_submission  the student's folder holds no .py or .ipynb: score 0
+  no_submission  no .py or .ipynb: the student's folder holds none, or the
+                 file is code under another extension (a.py.txt): score 0
   ambiguous      the folder holds several and none stands out: score 0
   refused        not read (see above): a link, FIFO or device, too large, too
                  many entries, or nothing to grade but links or deep folders:
@@ -275,6 +277,9 @@ def discover(root: Path, sheet_id: str) -> list[Submission]:
                 found.append((name, Submission(shown, root / name, shown, parts=(name,))))
             elif stat.S_ISDIR(mode):
                 found.append((name, _from_folder(root, root_fd, name, sheet_id)))
+            elif stat.S_ISREG(mode) and _renamed_code(name):
+                message = f"{shown} is not a .py or .ipynb file: rename it to end in .py or .ipynb"
+                found.append((name, Submission(shown, None, shown, NO_SUBMISSION, message)))
             elif stat.S_ISLNK(mode) or (suffixed and not stat.S_ISREG(mode)):
                 refused = Submission(shown, None, shown, REFUSED, _not_read(shown, mode))
                 found.append((name, refused))
@@ -332,6 +337,13 @@ def _not_read(name: str, mode: int) -> str:
     return f"{name} is {describe(mode)}, not a regular file: not read"
 
 
+def _renamed_code(name: str) -> bool:
+    """A file that is a submission saved under another extension (``sheet2.py.txt``,
+    ``a.ipynb.json``): it gets a row saying so instead of being skipped unseen."""
+    lower = name.lower()
+    return ".py." in lower or ".ipynb." in lower
+
+
 def _skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_DIRS
 
@@ -360,6 +372,7 @@ class _Walk:
     candidates: list[tuple[tuple[str, ...], int]]  # (path below DIR, lstat mode)
     unseen: list[str]  # what was not looked into: links, unreadable folders
     too_deep: bool = False
+    others: list[str] = field(default_factory=list)  # a few other files, for a message
 
 
 def _walk(root_fd: int, name: str) -> _Walk:
@@ -386,6 +399,8 @@ def _walk(root_fd: int, name: str) -> _Walk:
                     subfolders.append(entry)
                 elif entry.lower().endswith(SUFFIXES):
                     walk.candidates.append(((*parts, entry), mode))
+                elif stat.S_ISREG(mode) and len(walk.others) <= NAMES_SHOWN:
+                    walk.others.append(readable("/".join((*parts[1:], entry))))
                 elif stat.S_ISLNK(mode):
                     walk.unseen.append(
                         f"{readable('/'.join((*parts[1:], entry)))} (a symbolic link)"
@@ -448,6 +463,8 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
         )
         return Submission(sub_id, None, shown, AMBIGUOUS, message)
     message = f"the folder {shown} holds no .py or .ipynb file"
+    if walk.others:
+        message += f" (it holds {_few(sorted(walk.others))}: is the code among them?)"
     unseen = []
     if walk.unseen:
         unseen.append(f"not looked into: {_few(sorted(walk.unseen))}")

@@ -246,3 +246,20 @@ def test_careless_training_run_at_top_level_is_told_where_to_put_it(submission):
     report = grade_json(path, "2", "--load-timeout", "1")
     assert report["checks"][0]["status"] == "timeout"
     assert '`if __name__ == "__main__":`' in report["load_error"]
+
+
+# A TA's folder of submissions: a file that is code under another name is not silently lost.
+
+
+def test_careless_batch_names_code_saved_under_another_extension(tmp_path):
+    from grader import batch
+
+    (tmp_path / "zed.py.txt").write_text(_CARELESS_CODE)
+    (tmp_path / "roster.csv").write_text("name\n")
+    (tmp_path / "ben").mkdir()
+    (tmp_path / "ben" / "solution.py.txt").write_text(_CARELESS_CODE)
+    found = {s.id: s for s in batch.discover(tmp_path, "2")}
+    assert "roster.csv" not in found
+    assert found["zed.py.txt"].status == batch.NO_SUBMISSION
+    assert "rename it to end in .py" in found["zed.py.txt"].message
+    assert "solution.py.txt" in found["ben"].message
