@@ -15,6 +15,7 @@ import codecs
 import errno
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -89,6 +90,10 @@ class Source:
     cells: list[str]
     notebook: bool
     notes: list[str] = field(default_factory=list)
+    # A notebook's number (1-based, Markdown cells counted, as Jupyter shows) for each cell.
+    numbers: list[int] = field(default_factory=list)
+    # Jupyter ran the code cells in another order than top to bottom (execution counts).
+    out_of_order: bool = False
 
     def code_digest(self) -> str:
         """A digest of the code that runs: a notebook's outputs and markdown do not change it."""
@@ -467,6 +472,8 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
             "(Ctrl+S) and hand in the saved file"
         )
     cells: list[str] = []
+    numbers: list[int] = []
+    counts: list[int] = []
     markdown_defs: list[tuple[int, list[str]]] = []
     for index, cell in enumerate(raw_cells):
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
@@ -484,6 +491,10 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
         if note:
             notes.append(f"cell {index + 1}: {note}")
         cells.append(source)
+        numbers.append(index + 1)
+        count = cell.get("execution_count")
+        if type(count) is int:
+            counts.append(count)
     code = "\n".join(cells)
     stranded = []
     for index, names in markdown_defs:
@@ -496,7 +507,8 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
             )
     if not code.strip():
         raise LoadError("; ".join(["the notebook has no code cells", *stranded[:3]]))
-    return Source("submission.ipynb", cells, notebook=True, notes=notes + stranded[:10])
+    out_of_order = any(a > b for a, b in itertools.pairwise(counts))
+    return Source("submission.ipynb", cells, True, notes + stranded[:10], numbers, out_of_order)
 
 
 _DEF = re.compile(r"^\s*def\s+([^\W\d]\w*)\s*\(", re.M)

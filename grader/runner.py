@@ -188,7 +188,10 @@ def grade_session(
         listed = reply.value.get("functions", [])
         defined = [n for n in listed[:MAX_NAMES] if type(n) is str and len(n) <= MAX_NAME_LENGTH]
         notes += _sheet_mismatch(sheet, defined)
-        results = _run_checks(sheet, session, options, defined)
+        failed = {c["cell"] for c in reply.value.get("cell_errors", []) if type(c["cell"]) is int}
+        if failed and session.source.out_of_order:
+            notes.append(OUT_OF_ORDER)
+        results = _run_checks(sheet, session, options, defined, failed)
         return Outcome(
             sheet, name, results, isolation(), notes=notes, seconds=time.monotonic() - started
         )
@@ -285,7 +288,11 @@ def _result(
 
 
 def _run_checks(
-    sheet: Sheet, session: Session, options: Options, defined: list[str]
+    sheet: Sheet,
+    session: Session,
+    options: Options,
+    defined: list[str],
+    failed_cells: set[int] | None = None,
 ) -> list[CheckResult]:
     timed_out: set[str] = set()
     missing: dict[str, Verdict] = {}
@@ -319,8 +326,8 @@ def _run_checks(
         if verdict.status == "timeout":
             timed_out.add(check.function)
         if verdict.missing:
-            verdict.hint = _did_you_mean(check.function, defined) or _not_at_top_level(
-                check.function, session.source
+            verdict.hint = _did_you_mean(check.function, defined) or _why_missing(
+                check.function, session.source, failed_cells or set()
             )
             missing[check.function] = verdict
         results.append(
@@ -365,12 +372,27 @@ def _did_you_mean(function: str, defined: list[str]) -> str | None:
     return f"your file defines `{close[0]}`: the contract's name is `{function}`" if close else None
 
 
-def _not_at_top_level(function: str, source: Source) -> str | None:
-    """A missing function the file does define, but indented: not at the module's top level.
+OUT_OF_ORDER = (
+    "in Jupyter this notebook's cells ran out of order (see their execution counts); here "
+    "they run top to bottom, as Kernel > Restart & Run All does: run that to see what fails"
+)
+
+
+def _why_missing(function: str, source: Source, failed_cells: set[int]) -> str | None:
+    """Why a function the file does define is missing: its notebook cell failed before
+    defining it, or it is indented, not at the module's top level.
 
     Typically under ``if __name__ == "__main__":`` (which does not run when graded),
     or a method copied into a class. Asked only for a missing function, once.
     """
+    top = re.compile(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(function)}[ \t]*\(", re.M)
+    numbers = source.numbers if len(source.numbers) == len(source.cells) else []
+    for number, cell in zip(numbers, source.cells, strict=False):
+        if number in failed_cells and top.search(cell):
+            return (
+                f"`{function}` is defined in cell {number}, which failed before it was defined "
+                "(see the notes): fix that cell, or give the definition a cell of its own"
+            )
     indented = re.compile(rf"^[ \t]+(?:async[ \t]+)?def[ \t]+{re.escape(function)}[ \t]*\(", re.M)
     if not any(indented.search(cell) for cell in source.cells):
         return None

@@ -126,6 +126,7 @@ class Session:
             "filename": self.source.filename,
             "notebook": self.source.notebook,
             "cells": self.source.cells,
+            "numbers": self.source.numbers,
         }
         self._pending = self.worker.send(message)
 

@@ -164,15 +164,17 @@ def load(request: dict) -> tuple[dict[str, Any], dict]:
     module.__dict__.update(JUPYTER_NAMES)
     stood_in = standins.install()
     cell_errors = []
+    numbers = request.get("numbers") or []
     for index, source in enumerate(request["cells"]):
-        name = filename if not request["notebook"] else f"{filename} [cell {index + 1}]"
+        number = numbers[index] if index < len(numbers) else index + 1  # as Jupyter shows it
+        name = filename if not request["notebook"] else f"{filename} [cell {number}]"
         try:
             exec(compile(source, name, "exec"), module.__dict__)
         except BaseException as exc:
             error = describe(exc, name)
             if not request["notebook"]:
                 return {}, {"ok": False, "error": error}
-            cell_errors.append({"cell": index + 1, **error})
+            cell_errors.append({"cell": number, **error})
     functions = sorted(
         k
         for k, v in module.__dict__.items()

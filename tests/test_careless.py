@@ -53,12 +53,14 @@ def test_careless_far_off_float64_answer_is_not_said_judged_as_float32():
 _CARELESS_CODE = "import numpy as np\n\n\ndef logcosh_grad(y, t):\n    return np.tanh(y - t)\n"
 
 
-def _careless_notebook(cells: list[tuple[str, str]]) -> bytes:
+def _careless_notebook(cells: list[tuple[str, str]], counts: tuple = ()) -> bytes:
+    """A notebook of these cells; ``counts`` are the code cells' execution counts."""
+    ran = iter(counts)
     return json.dumps(
         {
             "cells": [
                 {"cell_type": kind, "metadata": {}, "source": src}
-                | ({"execution_count": None, "outputs": []} if kind == "code" else {})
+                | ({"execution_count": next(ran, None), "outputs": []} if kind == "code" else {})
                 for kind, src in cells
             ],
             "metadata": {},
@@ -263,3 +265,26 @@ def test_careless_batch_names_code_saved_under_another_extension(tmp_path):
     assert found["zed.py.txt"].status == batch.NO_SUBMISSION
     assert "rename it to end in .py" in found["zed.py.txt"].message
     assert "solution.py.txt" in found["ben"].message
+
+
+# A notebook's cells are named as Jupyter numbers them, Markdown cells included.
+
+
+def test_careless_failed_cell_is_named_by_its_place_in_the_notebook(tmp_path):
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_bytes(
+        _careless_notebook(
+            [
+                ("markdown", "# Sheet 2"),
+                ("markdown", "My solution"),
+                ("code", "import numpy as np\nSCALE = scale()\n\n" + _CARELESS_CODE),
+                ("code", "def scale():\n    return 1.0\n"),
+            ],
+            counts=(2, 1),
+        )
+    )
+    report = grade_json(notebook, "2")
+    assert any(n.startswith("cell 3 failed") and "[cell 3]" in n for n in report["notes"])
+    grad = next(c for c in report["checks"] if c["function"] == "logcosh_grad")
+    assert "defined in cell 3, which failed" in grad["hint"]
+    assert any("ran out of order" in n and "Restart & Run All" in n for n in report["notes"])
