@@ -354,7 +354,7 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.1f} MiB" if size < (10 << 20) else f"{size >> 20} MiB"
 
 
-_NOTEBOOK_START = re.compile(rb"\s*\{")
+_NOTEBOOK_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*\{")  # a BOM, then JSON
 NOTEBOOK_AS_PY = (
     "this .py file holds a Jupyter notebook (its JSON), so it was graded as a notebook: "
     "name it .ipynb, or export it from Jupyter as a Python script"

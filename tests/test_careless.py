@@ -71,9 +71,10 @@ def _careless_notebook(cells: list[tuple[str, str]], counts: tuple = ()) -> byte
 
 
 def test_careless_notebook_saved_as_py_is_graded_as_a_notebook():
-    source = parse_submission(_careless_notebook([("code", _CARELESS_CODE)]), "sheet2.py")
-    assert source.notebook and "def logcosh_grad" in source.cells[0]
-    assert any(".ipynb" in note for note in source.notes)
+    for bom in (b"", b"\xef\xbb\xbf"):
+        source = parse_submission(bom + _careless_notebook([("code", _CARELESS_CODE)]), "s.py")
+        assert source.notebook and "def logcosh_grad" in source.cells[0]
+        assert any(".ipynb" in note for note in source.notes)
 
 
 def test_careless_python_saved_as_ipynb_is_graded_as_python():
