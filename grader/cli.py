@@ -218,10 +218,7 @@ def _grade(argv: list[str]) -> int:
     if path.is_dir() and (args.follow_symlinks or not path.is_symlink()):
         parser.error(f"{path} is a directory; grade a folder of submissions with `grade batch`")
     if path.suffix.lower() not in (".py", ".ipynb"):
-        parser.error(
-            f"{path} is not a .py module or .ipynb notebook (if it holds your code, rename it "
-            "to end in .py, or .ipynb for a notebook)"
-        )
+        parser.error(f"{path} is not a .py module or .ipynb notebook ({_what_to_do(path)})")
     if args.fail_under is not None and not math.isfinite(args.fail_under):
         parser.error(f"--fail-under must be a number, not {args.fail_under}")
     if str(args.sheet).strip() not in sheets.available():
@@ -272,6 +269,16 @@ def _grade(argv: list[str]) -> int:
         _say_fail_under(outcome.score, reachable, args.fail_under, kit)
         return EXIT_FAIL_UNDER
     return EXIT_GRADED
+
+
+def _what_to_do(path: Path) -> str:
+    """What a student does with a file of another kind: unpack, hand in the source, rename."""
+    suffix = path.suffix.lower()
+    if suffix in (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar"):
+        return "an archive: unpack it and grade the .py or .ipynb inside"
+    if suffix in (".pdf", ".html", ".htm"):
+        return "an export: grade the .py or .ipynb it was made from"
+    return "if it holds your code, rename it to end in .py, or .ipynb for a notebook"
 
 
 def _say_fail_under(score: float, reachable: float, fail_under: float, kit: bool) -> None:

@@ -203,6 +203,10 @@ def test_careless_txt_file_is_told_to_rename(tmp_path):
     saved.write_text(_CARELESS_CODE)
     proc = run_grade(saved, "--sheet", "2")
     assert proc.returncode == 2 and "rename it" in proc.stderr
+    archive = tmp_path / "sheet2.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))
+    proc = run_grade(archive, "--sheet", "2")
+    assert proc.returncode == 2 and "unpack it" in proc.stderr and "rename" not in proc.stderr
 
 
 def test_careless_colab_download_with_pip_line_says_which_line_to_delete(submission):
