@@ -506,7 +506,12 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
                 "not run: change its type to Code"
             )
     if not code.strip():
-        raise LoadError("; ".join(["the notebook has no code cells", *stranded[:3]]))
+        empty = (
+            "the notebook's code cells are empty: was it saved after the code was written?"
+            if cells
+            else "the notebook has no code cells"
+        )
+        raise LoadError("; ".join([empty, *stranded[:3]]))
     out_of_order = any(a > b for a, b in itertools.pairwise(counts))
     return Source("submission.ipynb", cells, True, notes + stranded[:10], numbers, out_of_order)
 

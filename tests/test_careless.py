@@ -104,6 +104,8 @@ def test_careless_declared_latin1_is_read_as_python_reads_it():
 def test_careless_unsaved_notebook_is_told_to_save():
     with pytest.raises(LoadError, match="saved"):
         parse_submission(_careless_notebook([]), "sheet2.ipynb")
+    with pytest.raises(LoadError, match="code cells are empty: was it saved"):
+        parse_submission(_careless_notebook([("markdown", "# 2"), ("code", "")]), "s.ipynb")
 
 
 def test_careless_code_in_a_markdown_cell_is_named():
