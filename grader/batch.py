@@ -725,7 +725,25 @@ def _run(
             "the files (nothing is graded twice)"
         ) from None
     _summary(rows, reused, args.format)
+    wrong_sheet = _wrong_sheet(rows, sheet.id)
+    if wrong_sheet:
+        print(f"grade batch: warning: {wrong_sheet}", file=sys.stderr)
     return EXIT_INTERNAL if failures else EXIT_GRADED
+
+
+def _wrong_sheet(rows: dict[str, Entry], sheet_id: str) -> str | None:
+    """A warning when most graded files were written for another sheet (a --sheet typo)."""
+    from grader.runner import suggested_sheet
+
+    graded = [e for e in rows.values() if e.status == GRADED and e.report]
+    votes = Counter(suggested_sheet(e.report.get("notes")) for e in graded)
+    best, count = max(((s, n) for s, n in votes.items() if s), key=lambda v: v[1], default=("", 0))
+    if not graded or count * 2 < len(graded):
+        return None
+    return (
+        f"{count} of {len(graded)} graded submissions define none of sheet {sheet_id}'s "
+        f"functions but sheet {best}'s: was --sheet {best} meant?"
+    )
 
 
 def write_exports(

@@ -410,6 +410,19 @@ def _why_missing(function: str, source: Source, failed_cells: set[int]) -> str |
     )
 
 
+OTHER_SHEET = "did you mean --sheet {}?"
+_OTHER_SHEET = re.compile(re.escape(OTHER_SHEET).replace(r"\{\}", r"(\w+)"))
+
+
+def suggested_sheet(notes: Any) -> str | None:
+    """The sheet a report's notes say the file was written for, if another than graded."""
+    for note in notes if isinstance(notes, list) else ():
+        found = _OTHER_SHEET.search(note) if isinstance(note, str) else None
+        if found:
+            return found.group(1)
+    return None
+
+
 def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
     """A note when the file has none of this sheet's functions but another sheet's."""
     from grader.contract import CONTRACT
@@ -425,7 +438,7 @@ def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
 
     note = (
         f"the file defines none of sheet {sheet.id}'s functions but {found} of sheet {best}'s: "
-        f"did you mean --sheet {best}?"
+        f"{OTHER_SHEET.format(best)}"
     )
     if sheets.kit_manifest() is not None and best not in sheets.available():
         note += f" (this kit checks sheet {', '.join(sheets.available())} only)"

@@ -8,6 +8,7 @@ proves the report names the slip instead of misleading them.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -295,3 +296,14 @@ def test_careless_failed_cell_is_named_by_its_place_in_the_notebook(tmp_path):
     grad = next(c for c in report["checks"] if c["function"] == "logcosh_grad")
     assert "defined in cell 3, which failed" in grad["hint"]
     assert any("ran out of order" in n and "Restart & Run All" in n for n in report["notes"])
+
+
+def test_careless_batch_with_the_wrong_sheet_warns_the_ta(tmp_path):
+    """A folder of sheet-2 files graded as sheet 9 by a tired TA: all zeros, and a warning."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name in ("a.py", "b.py"):
+        shutil.copy(_CARELESS_EXAMPLE, folder / name)
+    proc = run_grade("batch", folder, "--sheet", "9", "--db", tmp_path / "g.sqlite")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 graded submissions" in proc.stderr and "--sheet 2" in proc.stderr
