@@ -574,6 +574,11 @@ def strip_ipython(source: str) -> tuple[str, str | None]:
     if first.startswith("%%"):
         magic = first[2:].split()[0] if first[2:].split() else ""
         if magic not in PYTHON_CELL_MAGICS:
+            if magic in ("writefile", "file"):  # then `from sol import *` in a later cell
+                return "", (
+                    f"skipped (%%{magic} cell magic): no file is written here, so nothing can "
+                    "import it; make it a plain code cell and drop the import"
+                )
             return "", f"skipped (%%{magic} cell magic)"
         lines[0] = ""
     out = []

@@ -307,3 +307,12 @@ def test_careless_batch_with_the_wrong_sheet_warns_the_ta(tmp_path):
     proc = run_grade("batch", folder, "--sheet", "9", "--db", tmp_path / "g.sqlite")
     assert proc.returncode == 0, proc.stderr
     assert "2 of 2 graded submissions" in proc.stderr and "--sheet 2" in proc.stderr
+
+
+def test_careless_writefile_cell_says_nothing_can_import_it():
+    cells = [("code", "%%writefile sol.py\n" + _CARELESS_CODE), ("code", "from sol import *\n")]
+    source = parse_submission(_careless_notebook(cells), "s.ipynb")
+    assert any(
+        n.startswith("cell 1: skipped (%%writefile") and "drop the import" in n
+        for n in source.notes
+    )
