@@ -424,22 +424,29 @@ def suggested_sheet(notes: Any) -> str | None:
 
 
 def _sheet_mismatch(sheet: Sheet, defined: list[str]) -> list[str]:
-    """A note when the file has none of this sheet's functions but another sheet's."""
+    """A note when the file has (next to) none of this sheet's functions but another sheet's.
+
+    A helper of another sheet's name (sheet 2's files define `relu`, one of sheet 7's
+    functions) must not hide that the file was written for that other sheet.
+    """
     from grader.contract import CONTRACT
 
-    ours = {f.name for f in CONTRACT[sheet.id]}
-    if ours & set(defined):
+    names = set(defined)
+    ours = len({f.name for f in CONTRACT[sheet.id]} & names)
+    best = max(CONTRACT, key=lambda sid: len({f.name for f in CONTRACT[sid]} & names))
+    found = len({f.name for f in CONTRACT[best]} & names)
+    if ours and (best == sheet.id or found <= 2 * ours):
         return []
-    best = max(CONTRACT, key=lambda sid: len({f.name for f in CONTRACT[sid]} & set(defined)))
-    found = len({f.name for f in CONTRACT[best]} & set(defined))
     if best == sheet.id or found == 0:
         return [f"the file defines none of sheet {sheet.id}'s functions"]
+    have = (
+        f"none of sheet {sheet.id}'s functions"
+        if not ours
+        else f"only {ours} of sheet {sheet.id}'s {len(CONTRACT[sheet.id])} functions"
+    )
     from grader import sheets
 
-    note = (
-        f"the file defines none of sheet {sheet.id}'s functions but {found} of sheet {best}'s: "
-        f"{OTHER_SHEET.format(best)}"
-    )
+    note = f"the file defines {have} but {found} of sheet {best}'s: {OTHER_SHEET.format(best)}"
     if sheets.kit_manifest() is not None and best not in sheets.available():
         note += f" (this kit checks sheet {', '.join(sheets.available())} only)"
     return [note]

@@ -299,12 +299,14 @@ def test_careless_failed_cell_is_named_by_its_place_in_the_notebook(tmp_path):
 
 
 def test_careless_batch_with_the_wrong_sheet_warns_the_ta(tmp_path):
-    """A folder of sheet-2 files graded as sheet 9 by a tired TA: all zeros, and a warning."""
+    """A folder of sheet-2 files graded as sheet 7 by a tired TA: near zeros, and a warning.
+
+    Sheet 2's files define `relu`, one of sheet 7's functions: that must not hide it."""
     folder = tmp_path / "subs"
     folder.mkdir()
     for name in ("a.py", "b.py"):
         shutil.copy(_CARELESS_EXAMPLE, folder / name)
-    proc = run_grade("batch", folder, "--sheet", "9", "--db", tmp_path / "g.sqlite")
+    proc = run_grade("batch", folder, "--sheet", "7", "--db", tmp_path / "g.sqlite")
     assert proc.returncode == 0, proc.stderr
     assert "2 of 2 graded submissions" in proc.stderr and "--sheet 2" in proc.stderr
 
