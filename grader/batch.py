@@ -457,9 +457,16 @@ def _from_folder(root: Path, root_fd: int, name: str, sheet_id: str) -> Submissi
         return Submission(sub_id, picked, relative, parts=parts)
     if paths:
         names = _few([readable("/".join(parts[1:])) for parts, _ in walk.candidates])
+        named = len(named_like_sheet(list(paths), sheet_id))
+        advice = (
+            f"keep one: {named} are named like the sheet (a second download, 'sheet{sheet_id} "
+            "(1).py'?)"
+            if named > 1
+            else f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
+        )
         message = (
             f"the folder {shown} holds several files that could be the submission ({names}); "
-            f"keep one, or name it like the sheet (e.g. sheet{sheet_id}.ipynb)"
+            f"{advice}"
         )
         return Submission(sub_id, None, shown, AMBIGUOUS, message)
     message = f"the folder {shown} holds no .py or .ipynb file"
@@ -482,15 +489,20 @@ def _few(names: list[str]) -> str:
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
-def pick(folder: Path, candidates: list[Path], sheet_id: str) -> Path | None:
-    """The one file to grade among a folder's candidates, or None when none stands out."""
-    if len(candidates) == 1:
-        return candidates[0]
+def named_like_sheet(candidates: list[Path], sheet_id: str) -> list[Path]:
+    """The candidates whose name says the sheet (sheet2.ipynb, Blatt_02.py, ex2.py)."""
     pattern = re.compile(
         r"(?<![a-z])(sheet|blatt|uebung|übung|exercise|ex|assignment|hw)[\s_-]*0*"
         rf"{re.escape(sheet_id)}(?!\d)"
     )
-    named = [c for c in candidates if pattern.search(c.stem.lower())]
+    return [c for c in candidates if pattern.search(c.stem.lower())]
+
+
+def pick(folder: Path, candidates: list[Path], sheet_id: str) -> Path | None:
+    """The one file to grade among a folder's candidates, or None when none stands out."""
+    if len(candidates) == 1:
+        return candidates[0]
+    named = named_like_sheet(candidates, sheet_id)
     notebooks = [c for c in named if c.suffix.lower() == ".ipynb"]
     top = [c for c in candidates if c.parent == folder]
     for group in (named, notebooks, top):

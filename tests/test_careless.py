@@ -318,3 +318,14 @@ def test_careless_writefile_cell_says_nothing_can_import_it():
         n.startswith("cell 1: skipped (%%writefile") and "drop the import" in n
         for n in source.notes
     )
+
+
+def test_careless_second_download_is_not_told_to_name_it_like_the_sheet(tmp_path):
+    from grader import batch
+
+    (tmp_path / "amy").mkdir()
+    for name in ("sheet2.py", "sheet2 (1).py"):
+        (tmp_path / "amy" / name).write_text(_CARELESS_CODE)
+    amy = batch.discover(tmp_path, "2")[0]
+    assert amy.status == batch.AMBIGUOUS
+    assert "2 are named like the sheet" in amy.message and "or name it" not in amy.message
