@@ -171,20 +171,20 @@ def grade_session(
                 "(an endless loop or a long computation at top level? Loading runs the whole "
                 'file: put training runs and demos under `if __name__ == "__main__":`)'
             )
-            return _all_failed(sheet, name, message, "timeout", started)
+            return _all_failed(sheet, name, message, "timeout", started, session.source.notes)
         if reply.status == "protocol":
             message = (
                 f"loading the submission gave an answer the grader could not read: {reply.detail}"
             )
-            return _all_failed(sheet, name, message, "error", started)
+            return _all_failed(sheet, name, message, "error", started, session.source.notes)
         if reply.status != "ok":
             message = f"the submission crashed while loading: {reply.detail}"
-            return _all_failed(sheet, name, message, "error", started)
+            return _all_failed(sheet, name, message, "error", started, session.source.notes)
         if not reply.value.get("ok"):
             error = reply.value["error"]
             message = "the submission failed to load: " + format_error(error, session.shown_name)
             message += _ipython_in_module(error, session.source) or _top_level_hint(error)
-            return _all_failed(sheet, name, message, "error", started)
+            return _all_failed(sheet, name, message, "error", started, session.source.notes)
         notes = list(session.source.notes)
         for cell in reply.value.get("cell_errors", []):
             notes.append(
@@ -250,7 +250,16 @@ def _stand_in_notes(libraries: list[str]) -> list[str]:
     ]
 
 
-def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: float) -> Outcome:
+def _all_failed(
+    sheet: Sheet,
+    name: str,
+    message: str,
+    status: str,
+    started: float,
+    notes: Sequence[str] = (),
+) -> Outcome:
+    """Every check failed with the load error; the reading's notes kept (a .ipynb read as
+    Python says so beside its syntax error)."""
     results = [
         _result(sheet, exercise, check, status, 0.0, "see the load error above", None)
         if check.graded_here
@@ -262,6 +271,7 @@ def _all_failed(sheet: Sheet, name: str, message: str, status: str, started: flo
         name,
         results,
         isolation(),
+        notes=list(notes),
         load_error=neutral_paths(message),
         seconds=time.monotonic() - started,
     )

@@ -329,3 +329,11 @@ def test_careless_second_download_is_not_told_to_name_it_like_the_sheet(tmp_path
     amy = batch.discover(tmp_path, "2")[0]
     assert amy.status == batch.AMBIGUOUS
     assert "2 are named like the sheet" in amy.message and "or name it" not in amy.message
+
+
+def test_careless_python_saved_as_ipynb_keeps_its_note_beside_a_syntax_error(tmp_path):
+    path = tmp_path / "sheet2.ipynb"
+    path.write_text(_CARELESS_CODE + "def broken(:\n")
+    report = grade_json(path, "2")
+    assert "syntax error" in report["load_error"]
+    assert any("name it .py" in note for note in report["notes"])
