@@ -759,12 +759,20 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         text += "; submissions may import numpy, torch, math and the standard library only"
     elif kind == "exit":
         text += f": nothing may exit when graded, {_NOT_AS_A_SCRIPT}"
+    elif _CUDA.search(str(error.get("message", ""))):
+        text += (
+            "; there is no GPU where submissions run: compute on the CPU, e.g. with "
+            'torch.device("cuda" if torch.cuda.is_available() else "cpu")'
+        )
     elif error.get("type") == "TabError":
         text += ": indent with spaces only (editors can turn tabs into spaces)"
     elif error.get("type") == "EOFError" and "reading a line" in str(error.get("message")):
         text += f": input() gets no keyboard when graded, {_NOT_AS_A_SCRIPT}"
     return neutral_paths(text)
 
+
+# torch's errors when code asks for a GPU that is not there (a Colab notebook's .cuda()).
+_CUDA = re.compile(r"not compiled with CUDA|NVIDIA driver|CUDA-capable device|CUDA driver")
 
 # Why a script's exit() or input() fails here, and what to do instead.
 _NOT_AS_A_SCRIPT = (
