@@ -757,6 +757,8 @@ def format_error(error: dict, shown_name: str | None = None) -> str:
         text += f" ({place})"
     if error.get("type") == "ModuleNotFoundError":
         text += "; submissions may import numpy, torch, math and the standard library only"
+        if "'google" in str(error.get("message", "")):
+            text += " (google.colab exists only on Colab: delete its imports and drive.mount)"
     elif kind == "exit":
         text += f": nothing may exit when graded, {_NOT_AS_A_SCRIPT}"
     elif _CUDA.search(str(error.get("message", ""))):

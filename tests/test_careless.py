@@ -227,6 +227,8 @@ def test_careless_colab_download_with_pip_line_says_which_line_to_delete(submiss
     load_error = grade_json(path, "2")["load_error"]
     assert "line 3 is a notebook's shell command or magic" in load_error
     assert "delete such lines" in load_error
+    mounted = submission("from google.colab import drive\ndrive.mount('/content')\n", "d.py")
+    assert "google.colab exists only on Colab" in grade_json(mounted, "2")["load_error"]
 
 
 def test_careless_top_level_self_test_and_tabs_say_what_to_do(submission):
