@@ -399,15 +399,39 @@ def _decode(data: bytes, notes: list[str]) -> str:
     return _not_empty(text)
 
 
+# The codecs a coding line may name: text encodings that decode in linear time (not
+# punycode or idna, which are quadratic, nor rot13 or zlib, which are not text).
+_CODING_FAMILIES = (
+    "iso8859",
+    "latin",
+    "cp",
+    "mac",
+    "ascii",
+    "koi8",
+    "euc",
+    "shift_jis",
+    "gb",
+    "big5",
+)
+
+
 def _declared_encoding(data: bytes) -> str:
     """The encoding a PEP 263 coding line declares, else UTF-8 (a BOM skipped)."""
     if b"coding" not in data[:1024]:
         return "utf-8-sig"
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:  # an unknown encoding, or one that contradicts a BOM
+        name = codecs.lookup(encoding).name
+    except (SyntaxError, LookupError):  # an unknown encoding, or one contradicting a BOM
         return "utf-8-sig"
-    return "utf-8-sig" if encoding in ("utf-8", "utf-8-sig") else encoding
+    if name in ("utf-8", "utf-8-sig"):
+        return "utf-8-sig"
+    if not name.startswith(_CODING_FAMILIES):
+        raise LoadError(
+            f"the file's coding line names {name[:40]}, which the grader does not read; "
+            "save it as UTF-8 and drop the coding line"
+        )
+    return name
 
 
 def _not_empty(text: str) -> str:
@@ -477,7 +501,7 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
     markdown_defs: list[tuple[int, list[str]]] = []
     for index, cell in enumerate(raw_cells):
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
-            names = _defined_in_markdown(cell)
+            names = _defined_in_markdown(cell) if len(markdown_defs) < 10 else []
             if names:
                 markdown_defs.append((index, names))
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -496,9 +520,10 @@ def _read_notebook(data: bytes, notes: list[str] | None = None) -> Source:
         if type(count) is int:
             counts.append(count)
     code = "\n".join(cells)
+    in_code = set(_DEF.findall(code)) if markdown_defs else set()
     stranded = []
     for index, names in markdown_defs:
-        lost = [n for n in names if not re.search(rf"^\s*def\s+{re.escape(n)}\b", code, re.M)]
+        lost = [n for n in names if n not in in_code]
         if lost:
             shown = ", ".join(f"`def {n}`" for n in lost[:3]) + (", …" if len(lost) > 3 else "")
             stranded.append(

@@ -100,6 +100,9 @@ def test_careless_declared_latin1_is_read_as_python_reads_it():
     assert "Jürgen" in parse_submission(data, "sheet2.py").cells[0]
     with pytest.raises(LoadError, match="not valid UTF-8"):
         parse_submission("# Jürgen\n".encode("latin-1") + data, "sheet2.py")
+    for codec in ("rot13", "zlib_codec", "punycode"):  # not text, or slow to decode
+        with pytest.raises(LoadError, match="save it as UTF-8 and drop the coding line"):
+            parse_submission(f"# coding: {codec}\n{_CARELESS_CODE}".encode(), "sheet2.py")
 
 
 def test_careless_unsaved_notebook_is_told_to_save():
