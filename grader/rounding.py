@@ -19,35 +19,40 @@ from grader.spec import Case, Check, Sheet
 
 FLOAT32_EPS = 2.0**-24
 NOISE_FACTOR = 64.0
+# A float32 run of the reference already holds the roundings inside: a small margin
+# covers another order of the same operations.
+RUN_FACTOR = 8.0
 
 
 def rounding_noise(sheet: Sheet, check: Check, case: Case, expected: Any) -> Any:
     """How far a correct float32 computation could land from ``expected`` on this case.
 
     The truth is recomputed with every float input nudged by one float32 rounding
-    (relative 2^-24, random signs, twice); the largest change, times a margin for
-    the roundings inside the computation, is what float32 cannot avoid. Only
-    asked for when an answer fails the plain tolerance, so a right float64
-    answer costs nothing. An ill-conditioned case (y ≈ t in a residual) thus
-    tolerates what float32 must lose there, and a well-conditioned one stays tight.
+    (relative 2^-24, random signs, twice), times a margin for the roundings inside
+    the computation; and once from float32 inputs, which the reference carries
+    through in float32 where numpy keeps the dtype, with a small margin. The
+    largest is what float32 cannot avoid. Only asked for when an answer fails the
+    plain tolerance, so a right float64 answer costs nothing. An ill-conditioned
+    case (y ≈ t in a residual, 1 − σ(a) near saturation) thus tolerates what
+    float32 must lose there, and a well-conditioned one stays tight.
     """
     rng = np.random.default_rng(0)
     worst: Any = None
-    for _ in range(2):
-        nudged = Case(
+    for shift, factor in ((_nudge, NOISE_FACTOR), (_nudge, NOISE_FACTOR), (_single, RUN_FACTOR)):
+        moved_case = Case(
             label=case.label,
-            args=_nudge(case.args, rng),
-            kwargs={k: _nudge(v, rng) for k, v in case.kwargs.items()},
+            args=shift(case.args, rng),
+            kwargs={k: shift(v, rng) for k, v in case.kwargs.items()},
         )
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                moved = sheet.expected(check, nudged)
-            change = _difference(moved, expected)
+                moved = sheet.expected(check, moved_case)
+            change = _times(_difference(moved, expected), factor)
         except Exception:
             return worst
         worst = change if worst is None else _maximum(worst, change)
-    return _times(worst, NOISE_FACTOR)
+    return worst
 
 
 def _nudge(value: Any, rng: np.random.Generator) -> Any:
@@ -59,6 +64,21 @@ def _nudge(value: Any, rng: np.random.Generator) -> Any:
         return {k: _nudge(v, rng) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         out = [_nudge(v, rng) for v in value]
+        return tuple(out) if isinstance(value, tuple) else out
+    return value
+
+
+def _single(value: Any, rng: np.random.Generator) -> Any:
+    """The inputs as float32, so the reference's own roundings inside (1 − σ(a) near
+    saturation) show as a float32 computation of the case would make them."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float32)
+    if isinstance(value, float):
+        return np.float32(value)
+    if isinstance(value, dict):
+        return {k: _single(v, rng) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        out = [_single(v, rng) for v in value]
         return tuple(out) if isinstance(value, tuple) else out
     return value
 

@@ -122,3 +122,26 @@ def test_float32_on_an_ill_conditioned_case_passes_but_mistakes_do_not():
         assert (verdict is None) == right, verdict
         if right:
             assert plain is not None  # the plain tolerance alone would have failed it
+
+
+def test_float32_rounding_inside_the_computation_is_allowed_for_but_mistakes_are_not():
+    """A saturated σ makes h(1 − h) lose digits in float32 inside the computation,
+    which nudging the float64 inputs does not show: the reference run from float32
+    inputs does (sheet 7's dense_net_grad at run seed 96 missed by 1.5x before)."""
+    from grader.rounding import rounding_noise
+    from grader.runner import judge_answer, truth
+
+    sheet = load("7")
+    reference = importlib.import_module("reference.sheet7")
+    impl = to_plain_via_worker(STYLES["float32_inputs_and_outputs"](reference.dense_net_grad))
+    (exercise, check), *_ = [
+        (e, c) for e, c in sheet.iter_checks() if c.function == "dense_net_grad" and c.hidden
+    ]
+    case = check.make_cases(check.seed(sheet.check_id(exercise, check), 96))[1]
+    expected = truth(sheet, check, case)
+    noise = lambda: rounding_noise(sheet, check, case, expected)  # noqa: E731
+    right = {"ok": True, "value": impl(*case.args)}
+    assert judge_answer(check, case, expected, right, []) is not None  # plain tolerance fails
+    assert judge_answer(check, case, expected, right, [], noise=noise) is None
+    off = {"ok": True, "value": np.asarray(right["value"]) * np.float32(1.001)}
+    assert judge_answer(check, case, expected, off, [], noise=noise) is not None
