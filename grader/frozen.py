@@ -32,7 +32,7 @@ from grader import wire
 from grader.comparison import Comparator
 from grader.runner import NO_ANSWER, Raised, _builtin_name, truth
 from grader.sheets import DamagedKit
-from grader.spec import SheetWalk
+from grader.walk import SheetWalk
 
 if TYPE_CHECKING:
     from grader.spec import Check, Sheet

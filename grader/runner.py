@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +31,10 @@ from grader.isolation import Isolation, isolation
 from grader.loading import LoadError, Source
 from grader.sandbox import Reply, neutral_paths
 from grader.session import DEFAULT_CALL_TIMEOUT, LOAD_TIMEOUT, Options, Session, open_session
-from grader.spec import Case, Check, Exercise, Mistake, Sheet
 from grader.text import NAME_LIMIT, safe, safe_figure
+
+if TYPE_CHECKING:  # a kit grades without the pydantic spec
+    from grader.spec import Case, Check, Exercise, Mistake, Sheet
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "LOAD_TIMEOUT", "Options", "Outcome", "grade_file"]
 

@@ -734,3 +734,19 @@ def test_finding_the_kit_imports_nothing_heavy(venv):
         [_exe(venv, "python"), "-c", code], cwd=venv, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == [repr(SHEETS), "[]"]
+
+
+def test_grading_with_the_kit_imports_no_pydantic(venv):
+    """A kit grades from frozen data: importing pydantic and building the spec models
+    would add a quarter to every self-check (about 55 ms of some 220)."""
+    example = EXAMPLES / f"sheet{SHEETS[0]}" / "correct.py"
+    code = (
+        "import contextlib, io, sys; from grader import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    code = cli.main([{str(example)!r}, '--sheet', {SHEETS[0]!r}, '--format', 'json'])\n"
+        "print(code, '\"score\"' in out.getvalue(), 'pydantic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [_exe(venv, "python"), "-c", code], cwd=venv, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[-1] == "0 True False"
