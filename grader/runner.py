@@ -482,13 +482,11 @@ def _run_check(
     notes: list[str] = []
     for index, case in enumerate(cases):
         expected = truth(sheet, check, case)
-        if batch is not None:
-            answer = batch[index]
-        else:
-            reply = session.call(check.function, case, timeout)
-            if reply.status != "ok":
-                return _broken_call(reply, _label(check, case), timeout, session)
-            answer = reply.value
+        streamed = batch is not None and index < len(batch)
+        reply = batch[index] if streamed else session.call(check.function, case, timeout)
+        if reply.status != "ok":
+            return _broken_call(reply, _label(check, case), timeout, session, not streamed)
+        answer = reply.value
         verdict = judge_answer(
             check,
             case,
@@ -703,7 +701,10 @@ def _compare(check: Check, expected: Any, got: Any, public: bool, noise: Any = N
         return f"returned a value that cannot be compared ({type(exc).__name__}: {exc})"
 
 
-def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> Verdict:
+def _broken_call(
+    reply: Reply, label: str, timeout: float, session: Session, restart: bool = True
+) -> Verdict:
+    """The verdict on a call that did not answer; ``restart`` False: ``call_many`` did it."""
     stop = session.stopped()
     if reply.status == "stopped" and stop is not None:
         return Verdict(stop.status, f"not run: {stop.why}")
@@ -719,7 +720,7 @@ def _broken_call(reply: Reply, label: str, timeout: float, session: Session) -> 
     else:
         message = f"{label} returned an answer the grader could not read: {reply.detail}"
         status = "error"
-    if not session.restart():
+    if not (session.restart() if restart else session.stopped() is None):
         stop = session.stopped()
         why = stop.why if stop is not None else "the submission could not be restarted"
         message += f"; {why}, so its remaining checks are not run"

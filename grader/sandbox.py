@@ -373,6 +373,9 @@ class Worker:
     started_with: str = ""
     job: winjob.Job | None = None  # Windows: the job object holding the worker
     uid: int | None = None  # a root grader's worker without bubblewrap: its own uid
+    # Bytes read past the last answer: a stream of answers may arrive several to a chunk.
+    _buf: bytearray = field(default_factory=bytearray)
+    budget_left: int = wire.MAX_DECODED  # what the last answer's budget had left once decoded
 
     def start(self) -> None:
         iso = self.method or isolation()
@@ -441,6 +444,7 @@ class Worker:
     def connect(self, proc: subprocess.Popen) -> None:
         """Talk to the started ``proc`` from now on, through this platform's ``transport``."""
         self.proc = proc
+        self._buf = bytearray()
         self._pipes = ThreadPipes(proc) if transport() == "threads" else SelectPipes(proc)
 
     def _stage_worker_files(self) -> str:
@@ -484,6 +488,7 @@ class Worker:
         does not fit goes out in ``receive``, within that call's deadline.
         """
         self._op = str(message.get("op", ""))
+        self._buf = bytearray()
         if self.proc is None or self._pipes is None or self.proc.poll() is not None:
             return Reply("crashed", detail=self._exit_detail())
         if not self._pipes.idle():  # it answered a request it had not even read: a forged answer
@@ -493,15 +498,18 @@ class Worker:
             return Reply("crashed", detail=self._exit_detail())
         return None
 
-    def receive(self, timeout: float) -> Reply:
-        """Wait up to ``timeout`` seconds for the answer to the last request.
+    def receive(self, timeout: float, budget: int = wire.MAX_DECODED) -> Reply:
+        """Wait up to ``timeout`` seconds for the (next) answer to the last request.
+
+        ``budget`` is what the answer may cost once decoded (``wire.MAX_DECODED``);
+        ``budget_left`` says what it left, for the next answer of a stream.
 
         On the deadline the worker is killed: it may be stuck, or about to
         answer this request late as if it were the next one.
         """
         if self.proc is None or self._pipes is None:
             return Reply("crashed", detail=self._exit_detail())
-        reply = self._read_reply(self._pipes, time.monotonic() + timeout)
+        reply = self._read_reply(self._pipes, time.monotonic() + timeout, budget)
         if reply.status == "timeout":
             self.kill()
         elif reply.status == "ok":
@@ -510,8 +518,8 @@ class Worker:
                 return Reply("protocol", detail=problem)
         return reply
 
-    def _read_reply(self, pipes: SelectPipes | ThreadPipes, deadline: float) -> Reply:
-        buf = bytearray()
+    def _read_reply(self, pipes: SelectPipes | ThreadPipes, deadline: float, budget: int) -> Reply:
+        buf = self._buf
         need = wire.HEADER.size
         header: bytes | None = None
         while True:
@@ -532,9 +540,11 @@ class Worker:
             if header is not None and len(buf) >= need:
                 start = wire.HEADER.size + len(header)
                 try:
-                    value = wire.decode(header, memoryview(buf)[start:need])
+                    value, left = wire.decode_within(header, memoryview(buf)[start:need], budget)
                 except Exception as exc:
                     return Reply("protocol", detail=_unreadable(exc))
+                del buf[:need]
+                self.budget_left = left if left is not None else budget
                 return Reply("ok", value=value)
             chunk = pipes.next_chunk(deadline)
             if chunk is None:
@@ -682,10 +692,12 @@ def malformed_answer(op: str, value: Any) -> str | None:
             _is_error(c) and type(c.get("cell")) is int for c in cells
         ):
             return bad
-    elif op == "calls":
-        answers = value.get("answers")
-        if type(answers) is not list or any(malformed_answer("call", a) for a in answers):
+    elif op == "calls":  # one frame per case as it finishes, then one saying all are done
+        if "done" in value:
+            return None if value.keys() == {"ok", "done"} and type(value["done"]) is int else bad
+        if value.keys() != {"ok", "case", "answer"} or type(value["case"]) is not int:
             return bad
+        return malformed_answer("call", value["answer"])
     elif "value" not in value or not _are_warnings(value.get("warnings", [])):
         return bad
     return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader import wire
 from grader.isolation import launch_failed
 from grader.limits import Limits
 from grader.loading import LoadError, Source, read_submission
@@ -195,26 +196,49 @@ class Session:
             self._stop = Stop("error", "the submission could not be restarted after a failure")
         return False
 
-    def call_many(self, function: str, cases: list[Case], timeout: float) -> list[dict] | None:
-        """All of a check's cases in one round trip, or None when that did not work out.
+    def call_many(self, function: str, cases: list[Case], timeout: float) -> list[Reply] | None:
+        """A check's cases in one request, answered one by one as each finishes.
 
-        The batch gets one call's time limit; fast functions finish far within
-        it. If it times out, crashes or comes back malformed, the worker is
-        restarted and the caller runs the cases one by one, which finds the case
-        that misbehaves and keeps every call's own limit.
+        Each case gets a whole call's limit, counted from the answer before it,
+        so a case that hangs or crashes is known without running the cases
+        again: the replies end with it, and the worker is restarted here. A reply
+        list shorter than ``cases`` otherwise ends with an error the worker
+        reported outside any call, after which it is restarted too; None when
+        the budget allows no request. All answers share one
+        decoded budget, and more answers than cases are a protocol error of the
+        last case, so forged frames can claim no more than the function returns.
         """
         if self.stopped() is not None:
             return None
         calls = [[list(c.args), dict(c.kwargs)] for c in cases]
-        message = {"op": "calls", "function": function, "calls": calls}
-        reply = self.worker.request(message, self._limit(timeout)[0])
-        if reply.status == "ok" and reply.value.get("ok"):
-            answers = reply.value["answers"]
-            if len(answers) == len(cases):
-                return answers
-        if reply.status != "ok":
+        failed = self.worker.send({"op": "calls", "function": function, "calls": calls})
+        if failed is not None:
             self.restart()
-        return None
+            return [failed]
+        replies: list[Reply] = []
+        budget = wire.MAX_DECODED
+        for index in range(len(cases) + 1):
+            limit, cut = self._limit(timeout)
+            reply = self.worker.receive(limit, budget)
+            budget = self.worker.budget_left
+            if reply.status == "ok":
+                value = reply.value
+                if not value["ok"]:  # the worker's own code failed (or a forger says so)
+                    self.restart()  # either way the stream may be out of step
+                    return [*replies, reply]
+                if index == len(cases) and value.get("done") == len(cases):
+                    return replies
+                if value.get("case") == index and index < len(cases):
+                    replies.append(Reply("ok", value=value["answer"]))
+                    continue
+                why = "more answers than cases" if index == len(cases) else "answers out of order"
+                reply = Reply("protocol", detail=f"the worker sent {why}")
+            elif reply.status == "timeout" and cut:
+                reply = Reply("timeout", detail=self._out_of_time().why)
+            replies[min(index, len(cases) - 1) :] = [reply]  # past the last: it is not trusted
+            self.restart()
+            return replies
+        return replies
 
     def call(self, function: str, case: Case, timeout: float) -> Reply:
         """One call; a Reply with status "stopped" when the budget allows no more."""

@@ -134,10 +134,18 @@ def parse_header(header: bytes) -> tuple[Any, list[int]]:
 
 
 def decode(header: bytes, payload: bytes | memoryview, budget: int | None = MAX_DECODED) -> Any:
+    """``decode_within`` without the budget left."""
+    return decode_within(header, payload, budget)[0]
+
+
+def decode_within(
+    header: bytes, payload: bytes | memoryview, budget: int | None = MAX_DECODED
+) -> tuple[Any, int | None]:
     """Decode a frame's header and buffer bytes into exact built-in types and base ndarrays.
 
     ``budget`` bounds the decoded size (see ``MAX_DECODED``; None for the worker,
-    which trusts its grader). Every way a frame can be wrong, including ones
+    which trusts its grader); the budget left comes back with the value, so the
+    answers to one request can share one budget. Every way a frame can be wrong, including ones
     numpy or json would raise for, is a WireError, so the caller has one thing
     to catch.
     """
@@ -149,8 +157,9 @@ def decode(header: bytes, payload: bytes | memoryview, budget: int | None = MAX_
     for n in lengths:
         offsets.append(offsets[-1] + n)
     views = [payload[offsets[i] : offsets[i + 1]] for i in range(len(lengths))]
+    decoder = _Decoder(views, budget)
     try:
-        return _Decoder(views, budget).dec(body, 0)
+        return decoder.dec(body, 0), decoder.left
     except WireError:
         raise
     except (RecursionError, MemoryError):

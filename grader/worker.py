@@ -56,23 +56,31 @@ def main() -> None:
         try:
             if request["op"] == "load":
                 namespace, reply = load(request)
-            elif request["op"] == "calls":  # a check's cases in one round trip
+            elif request["op"] == "calls":  # a check's cases, each answered as it finishes
                 name = request["function"]
-                replies = [
-                    guarded(call, handlers, namespace, name, args, kwargs)
-                    for args, kwargs in request["calls"]
-                ]
-                reply = {"ok": True, "answers": replies}
+                for index, (args, kwargs) in enumerate(request["calls"]):
+                    answer = guarded(call, handlers, namespace, name, args, kwargs)
+                    send(answers, answer, {"ok": True, "case": index})
+                reply = {"ok": True, "done": len(request["calls"])}
             else:
                 reply = call(namespace, request["function"], request["args"], request["kwargs"])
         except BaseException as exc:  # a handler or tracer of the submission firing in our code
             reply = {"ok": False, "error": describe(exc, None)}
         reset(handlers)
-        try:
-            frame = wire.encode(reply, fallback=to_plain)
-        except BaseException as exc:  # a value whose conversion itself misbehaves
-            frame = wire.encode(failure("unconvertible", exc))
-        wire.write_all(answers, frame)
+        send(answers, reply)
+
+
+def send(fd: int, reply: dict, case: dict | None = None) -> None:
+    """Write one answer; ``case`` wraps it as one case's answer in a stream of them."""
+
+    def frame(reply: dict) -> dict:
+        return reply if case is None else {**case, "answer": reply}
+
+    try:
+        data = wire.encode(frame(reply), fallback=to_plain)
+    except BaseException as exc:  # a value whose conversion itself misbehaves
+        data = wire.encode(frame(failure("unconvertible", exc)))
+    wire.write_all(fd, data)
 
 
 def guarded(fn: Any, handlers: dict[int, Any], *args: Any) -> dict:

@@ -142,17 +142,18 @@ def test_a_checks_cases_go_in_one_round_trip(submission):
     try:
         assert session.wait_loaded().status == "ok"
         cases = [Case(label=str(v), args=(np.array([v]), np.array([0.0]))) for v in (0.5, 1.5)]
-        answers = session.call_many("logcosh_grad", cases, timeout=10)
-        assert answers is not None
+        replies = session.call_many("logcosh_grad", cases, timeout=10)
+        assert replies is not None and [r.status for r in replies] == ["ok", "ok"]
+        answers = [r.value for r in replies]
         assert [a["ok"] for a in answers] == [True, True]
         assert np.allclose([a["value"][0] for a in answers], np.tanh([0.5, 1.5]))
         missing = session.call_many("nothing_here", cases, timeout=10)
-        assert [a["error"]["kind"] for a in missing] == ["missing", "missing"]
+        assert [r.value["error"]["kind"] for r in missing] == ["missing", "missing"]
     finally:
         session.close()
 
 
-def test_a_batch_that_crashes_falls_back_to_one_call_per_case(submission):
+def test_a_batch_that_crashes_names_its_case(submission):
     body = (
         "    import os\n    if float(np.ravel(y)[0]) > 1:\n        os._exit(3)\n"
         "    return np.tanh(y - t)"
@@ -160,6 +161,39 @@ def test_a_batch_that_crashes_falls_back_to_one_call_per_case(submission):
     report = grade_json(submission(with_logcosh_grad(body)), "2", "--timeout", "5")
     first = by_function(report)["logcosh_grad"][0]
     assert first["status"] == "error" and "crashed" in first["message"]
+
+
+def _grad_v_misbehaving(third: str, first: str = "") -> str:
+    """The correct sheet-2 submission whose grad_v runs ``third`` on its third call
+    (the third case of its first check) and ``first`` on its first."""
+    return (
+        CORRECT
+        + "\n\n_real_grad_v = grad_v\n_calls = [0]\n\n\n"
+        + "def grad_v(*args, **kwargs):\n    _calls[0] += 1\n"
+        + f"    if _calls[0] == 1:\n        {first or 'pass'}\n"
+        + f"    if _calls[0] == 3:\n        {third}\n"
+        + "    return _real_grad_v(*args, **kwargs)\n"
+    )
+
+
+def test_stream_a_hang_on_the_third_case_times_out_its_check_once(submission):
+    """The hanging case is named after one limit; the function's later checks are not run."""
+    started = time.monotonic()
+    report = grade_json(submission(_grad_v_misbehaving("while True: pass")), "2", "--timeout", "2")
+    elapsed = time.monotonic() - started
+    checks = by_function(report)["grad_v"]
+    assert checks[0]["status"] == "timeout" and "did not finish within 2 s" in checks[0]["message"]
+    assert all(c["message"] == "not run: grad_v timed out in an earlier check" for c in checks[1:])
+    others = [c for c in report["checks"] if c["function"] != "grad_v"]
+    assert all(c["status"] == "passed" for c in others)
+    assert elapsed < 4, elapsed  # one limit and a restart; it was two limits and two restarts
+
+
+def test_stream_cases_before_a_hang_are_judged(submission):
+    path = submission(_grad_v_misbehaving("while True: pass", "return 0.0"))
+    report = grade_json(path, "2", "--timeout", "2")
+    first = by_function(report)["grad_v"][0]
+    assert first["status"] == "failed", first
 
 
 def test_a_longdouble_answer_is_graded_as_float64(submission):

@@ -725,3 +725,132 @@ def test_a_worker_that_stops_reading_times_out_instead_of_blocking_the_write(tmp
         assert time.monotonic() - started < 3
     finally:
         worker.close()
+
+
+# A check's cases are answered one by one, each within a call's limit.
+
+STREAMED = """
+import sys, time
+
+calls = 0
+
+
+def stream_hangs_third(x):
+    global calls
+    calls += 1
+    while calls == 3:
+        pass
+    return x * 2
+
+
+def stream_slow(x):
+    time.sleep(0.6)
+    return x * 2
+
+
+def _answers():
+    frame = sys._getframe()
+    while frame.f_code.co_name != "main":
+        frame = frame.f_back
+    return frame.f_locals["answers"], frame.f_globals["wire"]
+
+
+def _forge(fd, wire, value):
+    wire.write_all(fd, wire.encode(value))
+
+
+def stream_forges_one(x):
+    fd, wire = _answers()
+    _forge(fd, wire, {"ok": True, "case": 0, "answer": {"ok": True, "value": 99}})
+    return x * 2
+
+
+def stream_forges_more(x):
+    fd, wire = _answers()
+    for case in range(5):
+        _forge(fd, wire, {"ok": True, "case": case, "answer": {"ok": True, "value": 99}})
+    return x * 2
+
+
+def stream_big(x):
+    import numpy as np
+
+    return np.zeros(6_000_000)  # 48 MB once decoded
+
+
+def stream_floods(x):
+    fd, wire = _answers()
+    while True:
+        _forge(fd, wire, {"ok": True, "case": 0, "answer": {"ok": True, "value": 99}})
+"""
+
+
+@pytest.fixture
+def streamed(submission, transport):
+    from grader.session import Options, open_session
+
+    session = open_session(submission(STREAMED), Options())
+    assert session.wait_loaded().status == "ok"
+    yield session
+    session.close()
+
+
+def _cases(n: int) -> list:
+    from grader.spec import Case
+
+    return [Case(label=str(v), args=(v,)) for v in range(1, n + 1)]
+
+
+def test_stream_a_hang_on_the_third_case_costs_one_limit(streamed):
+    """The hanging case is known from its own deadline: no second run, one restart."""
+    found: list[float] = []
+    restart = streamed.restart
+    streamed.restart = lambda: found.append(time.monotonic()) or restart()
+    started = time.monotonic()
+    replies = streamed.call_many("stream_hangs_third", _cases(4), timeout=2)
+    assert found[0] - started < 1.5 * 2
+    assert [r.status for r in replies] == ["ok", "ok", "timeout"]
+    assert [r.value["value"] for r in replies[:2]] == [2, 4]
+    assert streamed.restarts == 1
+    assert [r.value["value"] for r in streamed.call_many("stream_slow", _cases(2), 5)] == [2, 4]
+
+
+def test_stream_a_slow_but_correct_function_gets_each_case_its_limit(streamed):
+    """Four cases of 0.6 s each under a 1 s limit: 2.4 s in all, and all answered."""
+    started = time.monotonic()
+    replies = streamed.call_many("stream_slow", _cases(4), timeout=1.0)
+    assert [r.value["value"] for r in replies] == [2, 4, 6, 8]
+    assert time.monotonic() - started > 2.4
+    assert streamed.restarts == 0
+
+
+def test_stream_a_forged_frame_neither_shifts_nor_adds_answers(streamed):
+    """The forged answer stands for its own case (it could have been returned); the real
+    answer after it is out of order, an error of the next case, never that case's answer."""
+    replies = streamed.call_many("stream_forges_one", _cases(4), timeout=5)
+    assert [r.status for r in replies] == ["ok", "protocol"]
+    assert replies[0].value == {"ok": True, "value": 99}
+    assert "out of order" in replies[1].detail
+    assert streamed.restarts == 1
+
+
+def test_stream_more_frames_than_cases_make_the_last_case_an_error(streamed):
+    replies = streamed.call_many("stream_forges_more", _cases(4), timeout=5)
+    assert len(replies) == 4
+    assert [r.value for r in replies[:3]] == [{"ok": True, "value": 99}] * 3
+    assert replies[3].status == "protocol" and "more answers than cases" in replies[3].detail
+
+
+def test_stream_a_flood_of_frames_is_bounded(streamed):
+    started = time.monotonic()
+    replies = streamed.call_many("stream_floods", _cases(4), timeout=5)
+    assert [r.status for r in replies] == ["ok", "protocol"]
+    assert time.monotonic() - started < 5
+    assert [r.value["value"] for r in streamed.call_many("stream_slow", _cases(2), 5)] == [2, 4]
+
+
+def test_stream_a_checks_answers_share_one_decoded_budget(streamed):
+    """Three answers of 48 MiB each: the third would take the check past 128 MiB."""
+    replies = streamed.call_many("stream_big", _cases(3), timeout=10)
+    assert [r.status for r in replies] == ["ok", "ok", "protocol"]
+    assert "too large once decoded" in replies[2].detail

@@ -801,7 +801,8 @@ CASES = [
     ),
     Case(
         # A forged answer lets the grader go on while the worker sleeps over a full
-        # request pipe: writing the next request must give up at that call's limit.
+        # request pipe. The forged error stands for the case (it could have raised
+        # one) and ends the stream, so the worker is restarted: nothing waits on it.
         "forged_answer_then_a_full_request_pipe",
         """
         import fcntl
@@ -833,7 +834,8 @@ CASES = [
         time.sleep(100)
         return np.tanh(y - t)
         """,
-        status="timeout",
+        status="error",
+        fragment="forged",
         args=("--timeout", "3"),
     ),
     # Bad input: every file is graded, with a message a student can act on.

@@ -168,3 +168,11 @@ def test_anything_numpy_or_python_would_raise_on_is_a_wire_error(body, buffers):
     header, payload = _frame_parts(body, buffers)
     with contextlib.suppress(wire.WireError):  # refused is fine; anything else crashes the grader
         wire.decode(header, payload)
+
+
+def test_decode_within_says_what_the_budget_has_left():
+    frame = wire.encode([1.0, 2.0])
+    (hlen,) = wire.HEADER.unpack(frame[: wire.HEADER.size])
+    header = frame[wire.HEADER.size : wire.HEADER.size + hlen]
+    value, left = wire.decode_within(header, b"", 1000)
+    assert value == [1.0, 2.0] and left is not None and 0 < left < 1000
