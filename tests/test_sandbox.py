@@ -353,6 +353,12 @@ def test_cgroups_are_removed_and_stale_ones_swept(monkeypatch):
         ("call", {"ok": False, "error": {"kind": "x", "where": {"line": "12"}}}),
         ("load", {"ok": True, "functions": "f", "cell_errors": []}),
         ("load", {"ok": True, "functions": [], "cell_errors": [{"kind": "x"}]}),
+        ("calls", {"ok": True, "answers": [{"ok": True, "value": 1}]}),
+        ("calls", {"ok": True, "case": "0", "answer": {"ok": True, "value": 1}}),
+        ("calls", {"ok": True, "case": 0, "answer": {"ok": True}}),
+        ("calls", {"ok": True, "case": 0, "answer": {"ok": True, "value": 1}, "more": 1}),
+        ("calls", {"ok": True, "done": True}),
+        ("calls", {"ok": True, "done": 2, "case": 1}),
     ],
 )
 def test_malformed_answers_are_refused(op, value):
@@ -366,6 +372,8 @@ def test_malformed_answers_are_refused(op, value):
         ("call", {"ok": False, "error": {"kind": "missing", "message": "f is not defined"}}),
         ("load", {"ok": True, "functions": ["f"], "cell_errors": [{"cell": 2, "kind": "x"}]}),
         ("load", {"ok": False, "error": {"kind": "exception", "where": {"file": "s", "line": 3}}}),
+        ("calls", {"ok": True, "case": 2, "answer": {"ok": True, "value": [1.0]}}),
+        ("calls", {"ok": True, "done": 4}),
     ],
 )
 def test_well_formed_answers_pass(op, value):

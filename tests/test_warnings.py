@@ -113,8 +113,8 @@ NOTE = {"category": "RuntimeWarning", "message": "overflow encountered in exp"}
 )
 def test_malformed_warnings_are_refused(noted):
     assert malformed_answer("call", {"ok": True, "value": 1.0, "warnings": noted})
-    batch = {"ok": True, "answers": [{"ok": True, "value": 1.0, "warnings": noted}]}
-    assert malformed_answer("calls", batch)
+    case = {"ok": True, "case": 0, "answer": {"ok": True, "value": 1.0, "warnings": noted}}
+    assert malformed_answer("calls", case)
 
 
 # The runner's side: only cases marked no_warnings care, and only about RuntimeWarnings.
