@@ -179,14 +179,15 @@ def _grad_v_misbehaving(third: str, first: str = "") -> str:
 def test_stream_a_hang_on_the_third_case_times_out_its_check_once(submission):
     """The hanging case is named after one limit; the function's later checks are not run."""
     started = time.monotonic()
-    report = grade_json(submission(_grad_v_misbehaving("while True: pass")), "2", "--timeout", "2")
+    report = grade_json(submission(_grad_v_misbehaving("while True: pass")), "2", "--timeout", "3")
     elapsed = time.monotonic() - started
     checks = by_function(report)["grad_v"]
-    assert checks[0]["status"] == "timeout" and "did not finish within 2 s" in checks[0]["message"]
+    assert checks[0]["status"] == "timeout" and "did not finish within 3 s" in checks[0]["message"]
     assert all(c["message"] == "not run: grad_v timed out in an earlier check" for c in checks[1:])
     others = [c for c in report["checks"] if c["function"] != "grad_v"]
     assert all(c["status"] == "passed" for c in others)
-    assert elapsed < 4, elapsed  # one limit and a restart; it was two limits and two restarts
+    # One limit and a restart, with room for a loaded machine; two limits were at least 6 s.
+    assert elapsed < 5.5, elapsed
 
 
 def test_stream_cases_before_a_hang_are_judged(submission):
