@@ -11,6 +11,7 @@ for answers that already missed the plain tolerance.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -55,32 +56,33 @@ def rounding_noise(sheet: Sheet, check: Check, case: Case, expected: Any) -> Any
     return worst
 
 
-def _nudge(value: Any, rng: np.random.Generator) -> Any:
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value * (1 + FLOAT32_EPS * rng.choice([-1.0, 1.0], size=value.shape))
-    if isinstance(value, float):
-        return value * (1 + FLOAT32_EPS * float(rng.choice([-1.0, 1.0])))
+def _floats(value: Any, shift: Callable[[Any], Any]) -> Any:
+    """``value`` with ``shift`` applied to every float and float array in it."""
+    if (isinstance(value, np.ndarray) and value.dtype.kind == "f") or isinstance(value, float):
+        return shift(value)
     if isinstance(value, dict):
-        return {k: _nudge(v, rng) for k, v in value.items()}
+        return {k: _floats(v, shift) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        out = [_nudge(v, rng) for v in value]
+        out = [_floats(v, shift) for v in value]
         return tuple(out) if isinstance(value, tuple) else out
     return value
+
+
+def _nudge(value: Any, rng: np.random.Generator) -> Any:
+    """Every float moved by one float32 rounding, up or down at random."""
+
+    def shift(x: Any) -> Any:
+        if isinstance(x, float):
+            return x * (1 + FLOAT32_EPS * float(rng.choice([-1.0, 1.0])))
+        return x * (1 + FLOAT32_EPS * rng.choice([-1.0, 1.0], size=x.shape))
+
+    return _floats(value, shift)
 
 
 def _single(value: Any, rng: np.random.Generator) -> Any:
     """The inputs as float32, so the reference's own roundings inside (1 − σ(a) near
     saturation) show as a float32 computation of the case would make them."""
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value.astype(np.float32)
-    if isinstance(value, float):
-        return np.float32(value)
-    if isinstance(value, dict):
-        return {k: _single(v, rng) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        out = [_single(v, rng) for v in value]
-        return tuple(out) if isinstance(value, tuple) else out
-    return value
+    return _floats(value, np.float32)
 
 
 def _difference(a: Any, b: Any) -> Any:
