@@ -189,6 +189,24 @@ def answer_from(impl, case) -> dict:
     return {"ok": True, "value": wire.decode(header, frame[wire.HEADER.size + hlen :])}
 
 
+def judge_first_case(sheet, check, impl, notes: list[str] | None = None):
+    """``impl``'s answer to the check's first public case, judged as the runner judges it."""
+    from grader.rounding import rounding_noise
+    from grader.runner import judge_answer, truth
+
+    case = check.make_cases(None)[0]
+    expected = truth(sheet, check, case)
+    return judge_answer(
+        check,
+        case,
+        expected,
+        answer_from(impl, case),
+        [],
+        noise=lambda: rounding_noise(sheet, check, case, expected),
+        notes=notes,
+    )
+
+
 def grade_in_process(sheet, function: str, impl, run_seed: int = 0) -> dict:
     """Every check of ``function`` judged with ``impl`` as the student's code, no sandbox.
 

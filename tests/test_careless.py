@@ -13,10 +13,8 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ROOT, answer_from, grade_json, grade_json_parallel, run_grade
+from conftest import ROOT, grade_json, grade_json_parallel, judge_first_case, run_grade
 from grader.loading import LoadError, parse_submission
-from grader.rounding import rounding_noise
-from grader.runner import judge_answer, truth
 from grader.sheets import load
 
 _CARELESS_EXAMPLE = ROOT / "submissions_example" / "sheet2" / "correct.py"
@@ -25,16 +23,7 @@ _CARELESS_EXAMPLE = ROOT / "submissions_example" / "sheet2" / "correct.py"
 def _careless_judge(check_id: str, impl):
     sheet = load("2")
     check = next(c for e, c in sheet.iter_checks() if sheet.check_id(e, c) == check_id)
-    case = check.make_cases(None)[0]
-    expected = truth(sheet, check, case)
-    return judge_answer(
-        check,
-        case,
-        expected,
-        answer_from(impl, case),
-        [],
-        noise=lambda: rounding_noise(sheet, check, case, expected),
-    )
+    return judge_first_case(sheet, check, impl)
 
 
 def test_careless_far_off_float64_answer_is_not_told_to_use_float64():

@@ -18,12 +18,11 @@ import pytest
 import torch
 from test_mutations import NO_NUMBERS, perturb
 
-from conftest import answer_from, grade_in_process
+from conftest import grade_in_process, judge_first_case
 from grader import wire, worker
 from grader.comparison import AllClose, close_mask, computed_in_float32
 from grader.contract import CONTRACT
-from grader.rounding import rounding_noise
-from grader.runner import judge_answer, truth
+from grader.runner import truth
 from grader.sheets import available, load
 from reference import sheet2 as ref2
 
@@ -249,22 +248,7 @@ def test_gradients_by_forward_differences_fail(function):
 def _judge(function: str, impl, notes: list[str] | None = None):
     sheet = load("2")
     check = next(c for _, c in sheet.iter_checks() if c.function == function)
-    return _judged(sheet, check, impl, notes)
-
-
-def _judged(sheet, check, impl, notes: list[str] | None = None):
-    """``impl``'s answer to the check's first public case, judged as the runner judges it."""
-    case = check.make_cases(None)[0]
-    expected = truth(sheet, check, case)
-    return judge_answer(
-        check,
-        case,
-        expected,
-        answer_from(impl, case),
-        [],
-        noise=lambda: rounding_noise(sheet, check, case, expected),
-        notes=notes,
-    )
+    return judge_first_case(sheet, check, impl, notes)
 
 
 def test_a_pass_as_float32_work_is_noted():
@@ -323,7 +307,7 @@ def test_close_mask_gives_the_float32_allowance_only_when_asked():
 def _judge_check(check_id: str, impl):
     sheet = load("2")
     check = next(c for e, c in sheet.iter_checks() if sheet.check_id(e, c) == check_id)
-    return _judged(sheet, check, impl)
+    return judge_first_case(sheet, check, impl)
 
 
 def _logcosh(y, t, dtype=np.float64):
